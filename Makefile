@@ -1,0 +1,49 @@
+# ringcore: `make run` and `make test` are the two commands (see README.md).
+# Everything is built by CMake in build/ (and build-asan/ for the sanitizers);
+# this Makefile only installs what is missing and wraps CMake/ctest.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+# Debian packages the build and the tests need.
+PACKAGES   := cmake pkg-config gcc make check libcapstone-dev libunicorn-dev libcjson-dev clang
+
+.PHONY: all deps build run test test-asan bench fuzz clean
+
+all: build
+
+deps:
+	@./tools/deps.sh $(PACKAGES)
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The main job: the showcase traces, then every suite.
+run: build
+	@./tools/showcase.sh $(BUILD)/ringcore
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory test-asan
+
+test-asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRC_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  RC_QUICK=1 ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@$(BUILD)/rc_bench
+
+# libFuzzer target (clang); FUZZ_SECONDS bounds the run.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRC_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target rc_fuzz
+	@mkdir -p build-fuzz/corpus
+	@build-fuzz/rc_fuzz -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus tests/fuzz/seeds
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -1,0 +1,2 @@
+/* placeholder: bench/bench.c */
+int main(void) { return 0; }
