@@ -116,6 +116,12 @@ RC_API rc_status rc_set_port_io(rc_cpu *cpu, rc_pio_in_fn in, rc_pio_out_fn out,
 RC_API rc_status rc_read_phys(rc_cpu *cpu, uint64_t gpa, void *buf, size_t len);
 RC_API rc_status rc_write_phys(rc_cpu *cpu, uint64_t gpa, const void *buf, size_t len);
 
+/* Debugger view of linear memory: translate through the current page tables
+ * without side effects (no A/D bits, no faults). RC_ERR_NOT_MAPPED if a page
+ * is not present or not backed by RAM. */
+RC_API rc_status rc_translate_linear(rc_cpu *cpu, uint64_t linear, uint64_t *gpa);
+RC_API rc_status rc_read_linear(rc_cpu *cpu, uint64_t linear, void *buf, size_t len);
+
 /* ---------------------------------------------------------------- registers */
 
 typedef enum rc_reg {

@@ -333,9 +333,14 @@ struct rc_cpu {
     uint64_t io_value;
     uint64_t io_key;           /* port|size|dir or gpa the value answers */
 
+    bool exit_restart;         /* RCF_EXIT: re-execute this instruction on resume (I/O, MMIO) */
+
     /* instruction-boundary state */
     bool halted;
     uint8_t inhibit_irq;       /* STI / MOV SS shadow */
+
+    /* the explanation of the last privilege transition, in words */
+    char transition_text[256];
 };
 
 typedef struct rc_cpu rc_cpu;
@@ -480,7 +485,54 @@ rc_fault rc_msr_write(rc_cpu *cpu, uint32_t index, uint64_t val);
 rc_fault rc_deliver(rc_cpu *cpu, uint8_t vector, bool has_err, uint32_t err, bool software,
                     uint64_t next_rip);
 
-/* Hooks helper */
+/* Raise an exception found by an instruction or by the run loop: if its
+ * vector is intercepted, fill cpu->exit_pending (RC_EXIT_EXCEPTION, full
+ * rc_exception_info) and return RCF_EXIT; otherwise deliver it through the
+ * IVT/IDT (rc_deliver), escalating per SDM Vol. 3A 6.15. RIP must already
+ * be the value to push (insn_rip for faults). src/syscall/deliver.c */
+rc_fault rc_raise_exception(rc_cpu *cpu, rc_fault f);
+
+/* Hooks helper (src/api.c): calls hooks.transition_before/after if set. */
 rc_hook_action rc_fire_transition(rc_cpu *cpu, const rc_transition *t, bool before);
+
+/* Decoded-instruction cache (src/cpu/run.c): a write hit a physical page
+ * holding cached code; drop its entries. Cheap test first:
+ * rc_icache_page_has_code(). */
+void rc_icache_invalidate_page(rc_cpu *cpu, uint64_t phys);
+static inline bool rc_icache_page_has_code(const rc_cpu *cpu, uint64_t phys)
+{
+    uint64_t pn = phys >> RC_PAGE_SHIFT;
+    return pn < cpu->code_pages_limit && (cpu->code_pages[pn >> 3] >> (pn & 7)) & 1;
+}
+
+/* ------------------------------------------------------------------ descriptors (src/mmu/desc.c) */
+
+/* A descriptor from the GDT/LDT/IDT, decoded. SDM Vol. 3A 3.4.5, 5.8.3, 6.11. */
+typedef struct rc_desc {
+    uint64_t lo, hi;       /* raw 8 bytes (and the upper 8 for 16-byte system descriptors) */
+    rc_segment seg;        /* code/data/system segment view: base, scaled limit, attributes */
+    uint16_t gate_sel;     /* gates: target selector */
+    uint64_t gate_off;     /* gates: target offset (64-bit for long-mode gates) */
+    uint8_t gate_params;   /* call gates: parameter count */
+    uint8_t ist;           /* long-mode interrupt/trap gates: IST index */
+} rc_desc;
+
+/* System descriptor types (S = 0), SDM Vol. 3A Table 3-2. */
+enum {
+    RC_DT_TSS16_AVAIL = 1, RC_DT_LDT = 2, RC_DT_TSS16_BUSY = 3, RC_DT_CALLGATE16 = 4,
+    RC_DT_TASKGATE = 5, RC_DT_INTGATE16 = 6, RC_DT_TRAPGATE16 = 7, RC_DT_TSS_AVAIL = 9,
+    RC_DT_TSS_BUSY = 11, RC_DT_CALLGATE = 12, RC_DT_INTGATE = 14, RC_DT_TRAPGATE = 15
+};
+
+/* Decode raw descriptor bytes (hi used for 16-byte long-mode system descriptors). */
+void rc_desc_decode(uint64_t lo, uint64_t hi, rc_desc *d);
+/* Read the descriptor a selector names from the GDT or LDT (TI bit), with
+ * the table-limit check: failure -> exception 'vec' (#GP or #TS) with error
+ * code sel & 0xFFFC. 'wide' reads 16 bytes (long-mode system descriptors). */
+rc_fault rc_desc_fetch(rc_cpu *cpu, uint16_t sel, bool wide, uint8_t vec, rc_desc *d);
+/* Set the accessed bit of a code/data descriptor in memory (locked write). */
+rc_fault rc_desc_set_accessed(rc_cpu *cpu, uint16_t sel, rc_desc *d);
+/* Fill a segment cache from a descriptor (the one constructor for caches). */
+void rc_seg_from_desc(rc_segment *s, uint16_t sel, const rc_desc *d);
 
 #endif /* RC_CPU_H */

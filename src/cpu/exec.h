@@ -134,7 +134,7 @@ rc_fault rc_far_call(rc_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize);
 rc_fault rc_far_jmp(rc_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize);
 
 /* Read/write the r/m operand of a ModRM instruction (register or memory).
- * size in bytes; for memory, acc says READ or RMW. src/cpu/exec_alu.c */
+ * size in bytes; for memory, acc says READ or RMW. src/cpu/operand.c */
 rc_fault rc_rm_read(rc_cpu *cpu, const rc_insn *in, unsigned size, rc_access acc, uint64_t *v);
 rc_fault rc_rm_write(rc_cpu *cpu, const rc_insn *in, unsigned size, uint64_t v);
 

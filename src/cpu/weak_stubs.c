@@ -75,8 +75,6 @@ __attribute__((weak)) rc_fault rc_deliver(rc_cpu *cpu, uint8_t vector, bool has_
 __attribute__((weak)) rc_hook_action rc_fire_transition(rc_cpu *cpu, const rc_transition *t, bool before) { return (rc_hook_action)0; }
 __attribute__((weak)) rc_fault rc_far_call(rc_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
 __attribute__((weak)) rc_fault rc_far_jmp(rc_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
-__attribute__((weak)) rc_fault rc_rm_read(rc_cpu *cpu, const rc_insn *in, unsigned size, rc_access acc, uint64_t *v) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
-__attribute__((weak)) rc_fault rc_rm_write(rc_cpu *cpu, const rc_insn *in, unsigned size, uint64_t v) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
 __attribute__((weak)) rc_fault rc_load_seg(rc_cpu *cpu, unsigned seg, uint16_t sel) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
 __attribute__((weak)) rc_fault ex_alu(rc_cpu *cpu, const rc_insn *in) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
 __attribute__((weak)) rc_fault ex_grp1(rc_cpu *cpu, const rc_insn *in) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
@@ -176,3 +174,11 @@ __attribute__((weak)) rc_fault ex_syscall(rc_cpu *cpu, const rc_insn *in) { retu
 __attribute__((weak)) rc_fault ex_sysret(rc_cpu *cpu, const rc_insn *in) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
 __attribute__((weak)) rc_fault ex_sysenter(rc_cpu *cpu, const rc_insn *in) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
 __attribute__((weak)) rc_fault ex_sysexit(rc_cpu *cpu, const rc_insn *in) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
+__attribute__((weak)) rc_status rc_translate_linear(rc_cpu *cpu, uint64_t linear, uint64_t *gpa) { return RC_ERR_STATE; }
+__attribute__((weak)) rc_status rc_read_linear(rc_cpu *cpu, uint64_t linear, void *buf, size_t len) { return RC_ERR_STATE; }
+__attribute__((weak)) rc_fault rc_raise_exception(rc_cpu *cpu, rc_fault f) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
+__attribute__((weak)) void rc_icache_invalidate_page(rc_cpu *cpu, uint64_t phys) { }
+__attribute__((weak)) void rc_desc_decode(uint64_t lo, uint64_t hi, rc_desc *d) { }
+__attribute__((weak)) rc_fault rc_desc_fetch(rc_cpu *cpu, uint16_t sel, bool wide, uint8_t vec, rc_desc *d) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
+__attribute__((weak)) rc_fault rc_desc_set_accessed(rc_cpu *cpu, uint16_t sel, rc_desc *d) { return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 }; }
+__attribute__((weak)) void rc_seg_from_desc(rc_segment *s, uint16_t sel, const rc_desc *d) { }
