@@ -168,9 +168,12 @@ typedef struct rc_insn {
     uint8_t scale;       /* 0..3 */
     uint8_t imm_size;    /* bytes of immediate */
     int64_t disp;        /* sign-extended displacement */
-    uint64_t imm;        /* first immediate (sign/zero extension per the table) */
+    uint64_t imm;        /* first immediate: imm8/imm16/imm32 sign-extended to 64 bits except
+                            the zero-extended kinds (IN/OUT/INT/ENTER/shift counts imm8,
+                            RET/RETF imm16, moffs, far-pointer offsets): see optable.h */
     uint64_t imm2;       /* second immediate (ENTER's imm8, far pointer selector) */
     uint32_t flags;      /* RC_OPF_* from the opcode table */
+    uint8_t bytes[15];   /* the instruction's bytes (len of them) */
 } rc_insn;
 
 /* Opcode-table flags (decided at decode time, not in handlers). */
@@ -320,7 +323,8 @@ struct rc_cpu {
     /* run state */
     uint64_t icount_total;
     uint64_t insn_rip;         /* RIP of the instruction being executed */
-    const rc_insn *cur_insn;
+    const rc_insn *cur_insn;   /* the instruction being executed (bytes for exit records) */
+    rc_insn decode_scratch;    /* decoded instruction that is not cached */
     const char *fault_reason;  /* set with FAULT_IF */
     const char *unsupported_what;
     uint64_t fault_cr2;        /* set with a #PF */

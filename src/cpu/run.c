@@ -1,0 +1,316 @@
+/*
+ * run.c - the dispatch loop, the decoded-instruction cache, and the run
+ * control calls of the public API (rc_run, rc_complete_io,
+ * rc_inject_exception, rc_set_intercept).
+ *
+ * One step: translate RIP, find the decoded instruction in the cache (keyed
+ * by physical address and code size) or fetch and decode it, run its
+ * handler, and turn what the handler returned into the next step, an
+ * exception delivery, or an exit.
+ */
+#include <stdio.h>
+
+#include "exec.h"
+
+rc_fault rc_unsupported(rc_cpu *cpu, const char *what)
+{
+    cpu->unsupported_what = what;
+    return (rc_fault){ RCF_UNSUPPORTED, 0, 0, 0, 0 };
+}
+
+/* ------------------------------------------------------------------ icache */
+
+static inline unsigned icache_index(uint64_t phys)
+{
+    return (unsigned)((phys ^ (phys >> 12)) & (RC_ICACHE_SIZE - 1));
+}
+
+static void mark_code_page(rc_cpu *cpu, uint64_t phys)
+{
+    uint64_t pn = phys >> RC_PAGE_SHIFT;
+    if (pn < cpu->code_pages_limit)
+        cpu->code_pages[pn >> 3] |= (uint8_t)(1u << (pn & 7));
+}
+
+void rc_icache_invalidate_page(rc_cpu *cpu, uint64_t phys)
+{
+    uint64_t page = phys & RC_PAGE_MASK;
+    uint64_t pn = page >> RC_PAGE_SHIFT;
+    if (!cpu->icache)
+        return;
+    for (unsigned i = 0; i < RC_ICACHE_SIZE; i++) {
+        uint64_t p = cpu->icache[i].phys;
+        if (p && ((p - 1) & RC_PAGE_MASK) == page)
+            cpu->icache[i].phys = 0;
+    }
+    if (pn < cpu->code_pages_limit)
+        cpu->code_pages[pn >> 3] &= (uint8_t)~(1u << (pn & 7));
+}
+
+/* ------------------------------------------------------------------ fetch + decode */
+
+/* Fetch and decode the instruction at cpu->rip. Returns the decoded
+ * instruction through *out (pointing into the cache or at 'scratch'). */
+static rc_fault fetch_decode(rc_cpu *cpu, rc_insn *scratch, const rc_insn **out)
+{
+    uint64_t rip = cpu->rip;
+    uint64_t lin = cpu->code_size == 8 ? rip : (cpu->seg[RC_SEG_CS].base + rip) & 0xffffffffull;
+    uint64_t phys = 0;
+    bool have_phys = false;
+
+    /* Cached? The translation also performs the execute permission check;
+     * the CS limit check for cached entries is below. */
+    if (cpu->icache && (cpu->code_size != 8 || rc_is_canonical(rip))) {
+        rc_fault f = rc_translate(cpu, lin, RC_ACC_EXEC, &phys);
+        if (!RC_FAILED(f)) {
+            have_phys = true;
+            rc_icache_entry *e = &cpu->icache[icache_index(phys)];
+            if (e->phys == phys + 1 && e->mode_key == cpu->code_size) {
+                if (cpu->code_size != 8 &&
+                    rip + e->insn.len - 1 > cpu->seg[RC_SEG_CS].limit) {
+                    /* SDM Vol. 3A 5.3: fetching past the CS limit -> #GP(0). */
+                    cpu->fault_reason = "instruction fetch beyond the CS limit";
+                    return rc_exc_err(RC_EXC_GP, 0);
+                }
+                *out = &e->insn;
+                return RC_NOFAULT;
+            }
+        } else if (f.kind != RCF_EXCEPTION) {
+            return f;
+        }
+        /* A fault here is re-raised by rc_fetch below with full checks. */
+    }
+
+    uint8_t buf[15];
+    unsigned got = 0;
+    TRY(rc_fetch(cpu, rip, buf, sizeof(buf), &got));
+    rc_fault f = rc_decode(cpu, buf, got, cpu->code_size, scratch);
+    if (f.kind == RCF_EXCEPTION && f.vector == RC_DECODE_NEED_MORE) {
+        /* The instruction runs into bytes that cannot be fetched: raise the
+         * fetch fault for the first missing byte. */
+        unsigned got2 = 0;
+        uint8_t b;
+        f = rc_fetch(cpu, rip + got, &b, 1, &got2);
+        if (!RC_FAILED(f)) {
+            cpu->fault_reason = "instruction fetch failed";
+            return rc_exc_err(RC_EXC_GP, 0);
+        }
+        return f;
+    }
+    memcpy(scratch->bytes, buf, scratch->len <= 15 ? scratch->len : 15);
+    if (RC_FAILED(f)) {
+        /* Keep the bytes for the exit record. */
+        cpu->cur_insn = scratch;
+        return f;
+    }
+    *out = scratch;
+
+    /* Cache it when it lies in one RAM page (no MMIO code, no page cross). */
+    if (have_phys && ((phys & 0xfff) + scratch->len <= RC_PAGE_SIZE) &&
+        rc_bus_host_page(cpu, phys, false) && !cpu->have_hooks_slow) {
+        rc_icache_entry *e = &cpu->icache[icache_index(phys)];
+        e->phys = phys + 1;
+        e->mode_key = cpu->code_size;
+        e->insn = *scratch;
+        mark_code_page(cpu, phys);
+        *out = &e->insn;
+    }
+    return RC_NOFAULT;
+}
+
+/* Instructions that transfer privilege or load SS: single-stepping them
+ * has rules of its own (SDM Vol. 3A 18.3.1.4, 6.8.3) not modeled yet. */
+static bool special_single_step(const rc_insn *in)
+{
+    rc_exec_fn x = in->exec;
+    if (x == ex_int || x == ex_int3 || x == ex_into || x == ex_int1 || x == ex_iret ||
+        x == ex_call_far || x == ex_jmp_far || x == ex_retf || x == ex_syscall ||
+        x == ex_sysret || x == ex_sysenter || x == ex_sysexit || x == ex_mov_to_sreg ||
+        x == ex_pop_seg || x == ex_lxs || x == ex_hlt)
+        return true;
+    if (x == ex_grp5) {
+        unsigned r = (in->modrm >> 3) & 7;
+        return r == 3 || r == 5;
+    }
+    return false;
+}
+
+/* ------------------------------------------------------------------ one step */
+
+static rc_fault step(rc_cpu *cpu)
+{
+    const rc_insn *in = NULL;
+    uint64_t rip = cpu->rip;
+    cpu->insn_rip = rip;
+    cpu->cur_insn = NULL;
+    cpu->fault_reason = NULL;
+
+    /* Hardware breakpoints are not modeled: say so rather than ignore them. */
+    if (__builtin_expect((cpu->dr[7] & 0xff) != 0, 0))
+        return rc_unsupported(cpu, "hardware breakpoints (DR7 L0-3/G0-3 enabled)");
+
+    TRY(fetch_decode(cpu, &cpu->decode_scratch, &in));
+    cpu->cur_insn = in;
+
+    if (cpu->hooks.insn) {
+        rc_hook_action a = cpu->hooks.insn(cpu->hooks.opaque, cpu, rip, in->bytes, in->len);
+        if (a == RC_HOOK_STOP || a == RC_HOOK_VETO) {
+            cpu->exit_pending.reason = RC_EXIT_HOOK;
+            cpu->exit_restart = true;
+            return (rc_fault){ RCF_EXIT, 0, 0, 0, 0 };
+        }
+    }
+
+    /* CPL-0-only instructions (decode-table fact): #GP(0) otherwise. */
+    if ((in->flags & RC_OPF_PRIV) && cpu->cpl != 0) {
+        cpu->fault_reason = "privileged instruction executed at CPL > 0";
+        return rc_exc_err(RC_EXC_GP, 0);
+    }
+
+    bool tf = (cpu->rflags & RC_FLAG_TF) != 0;
+    if (__builtin_expect(tf, 0) && special_single_step(in))
+        return rc_unsupported(cpu, "single-step (RFLAGS.TF) across a privilege transition or "
+                                   "SS load");
+
+    uint64_t next = rip + in->len;
+    if (cpu->code_size != 8)
+        next &= 0xffffffffull;
+    cpu->rip = next;
+    rc_fault f = in->exec(cpu, in);
+    if (RC_FAILED(f))
+        return f;
+    cpu->icount_total++;
+
+    if (__builtin_expect(tf, 0)) {
+        /* Single-step trap after the instruction: SDM Vol. 3A 18.3.1.4,
+         * DR6.BS = 1, RIP = the next instruction. */
+        cpu->dr[6] |= 1ull << 14;
+        cpu->fault_reason = "single-step trap (RFLAGS.TF was set)";
+        return rc_exc(RC_EXC_DB);
+    }
+    return RC_NOFAULT;
+}
+
+static void fill_insn_bytes(rc_cpu *cpu, uint64_t *lin, uint8_t *len, uint8_t bytes[15])
+{
+    uint64_t rip = cpu->insn_rip;
+    *lin = cpu->code_size == 8 ? rip : (cpu->seg[RC_SEG_CS].base + rip) & 0xffffffffull;
+    if (cpu->cur_insn && cpu->cur_insn->len) {
+        *len = cpu->cur_insn->len;
+        memcpy(bytes, cpu->cur_insn->bytes, 15);
+        return;
+    }
+    /* Best effort, without side effects. */
+    *len = 0;
+    for (unsigned i = 0; i < 15; i++) {
+        if (rc_read_linear(cpu, *lin + i, &bytes[i], 1) != RC_OK)
+            break;
+        *len = (uint8_t)(i + 1);
+    }
+}
+
+/* ------------------------------------------------------------------ rc_run */
+
+rc_status rc_run(rc_cpu *cpu, uint64_t max_insns, rc_exit *exit)
+{
+    if (!cpu || !exit)
+        return RC_ERR_INVALID_ARG;
+    memset(exit, 0, sizeof(*exit));
+    if (cpu->exit_pending.reason != RC_EXIT_NONE) {
+        /* An exit decided outside rc_run (e.g. rc_inject_exception ended in
+         * shutdown) is reported first. */
+        *exit = cpu->exit_pending;
+        memset(&cpu->exit_pending, 0, sizeof(cpu->exit_pending));
+        return RC_OK;
+    }
+    uint64_t n = 0;
+    for (;;) {
+        if (max_insns && n >= max_insns) {
+            exit->reason = RC_EXIT_LIMIT;
+            break;
+        }
+        rc_fault f = step(cpu);
+        n++;
+        if (__builtin_expect(!RC_FAILED(f), 1))
+            continue;
+
+        if (f.kind == RCF_EXCEPTION) {
+            /* Faults restart the instruction (RIP at it); the #DB single-step
+             * trap and traps raised by handlers have set RIP already. */
+            if (!(f.vector == RC_EXC_DB && cpu->fault_reason &&
+                  strncmp(cpu->fault_reason, "single-step", 11) == 0))
+                cpu->rip = cpu->insn_rip;
+            f = rc_raise_exception(cpu, f);
+            if (!RC_FAILED(f))
+                continue;
+        }
+        if (f.kind == RCF_EXIT) {
+            if (cpu->exit_restart)
+                cpu->rip = cpu->insn_rip;
+            cpu->exit_restart = false;
+            rc_exit_reason r = cpu->exit_pending.reason;
+            *exit = cpu->exit_pending;
+            exit->reason = r;
+            memset(&cpu->exit_pending, 0, sizeof(cpu->exit_pending));
+            if (r == RC_EXIT_HLT || r == RC_EXIT_SHUTDOWN)
+                cpu->halted = true;
+            break;
+        }
+        if (f.kind == RCF_UNSUPPORTED) {
+            cpu->rip = cpu->insn_rip;
+            exit->reason = RC_EXIT_UNSUPPORTED;
+            fill_insn_bytes(cpu, &exit->u.unsupported.rip, &exit->u.unsupported.len,
+                            exit->u.unsupported.bytes);
+            exit->u.unsupported.what =
+                cpu->unsupported_what ? cpu->unsupported_what : "unsupported instruction";
+            break;
+        }
+        /* A fault kind the loop does not know: a bug in ringcore itself.
+         * Stop with a message instead of continuing in a wrong state. */
+        cpu->rip = cpu->insn_rip;
+        exit->reason = RC_EXIT_UNSUPPORTED;
+        fill_insn_bytes(cpu, &exit->u.unsupported.rip, &exit->u.unsupported.len,
+                        exit->u.unsupported.bytes);
+        exit->u.unsupported.what = "internal error: unexpected fault kind";
+        break;
+    }
+    exit->icount = n;
+    return RC_OK;
+}
+
+rc_status rc_complete_io(rc_cpu *cpu, uint64_t value)
+{
+    if (!cpu)
+        return RC_ERR_INVALID_ARG;
+    cpu->io_pending = true;
+    cpu->io_value = value;
+    return RC_OK;
+}
+
+rc_status rc_set_intercept(rc_cpu *cpu, uint32_t vector_mask)
+{
+    if (!cpu)
+        return RC_ERR_INVALID_ARG;
+    cpu->intercept_mask = vector_mask;
+    return RC_OK;
+}
+
+rc_status rc_inject_exception(rc_cpu *cpu, uint8_t vector, int has_error_code,
+                              uint32_t error_code, uint64_t cr2)
+{
+    if (!cpu || vector >= 32)
+        return RC_ERR_INVALID_ARG;
+    if (vector == RC_EXC_PF)
+        cpu->cr2 = cr2;
+    cpu->insn_rip = cpu->rip;
+    cpu->cur_insn = NULL;
+    cpu->fault_reason = "injected by the embedder";
+    rc_fault f = rc_deliver(cpu, vector, has_error_code != 0, error_code, false, cpu->rip);
+    if (f.kind == RCF_NONE)
+        return RC_OK;
+    if (f.kind == RCF_EXIT) {
+        /* Shutdown or an intercepted nested fault: the next rc_run reports it. */
+        return RC_OK;
+    }
+    return RC_ERR_STATE;
+}
