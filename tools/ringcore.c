@@ -1,3 +1,406 @@
-/* placeholder: the CLI is being written (tools/ringcore.c) */
+/*
+ * ringcore.c - the `ringcore` command line: run raw instruction bytes on
+ * the standard machine (docs/standard-machine.md) at a chosen mode, CPL
+ * and vendor, and print what every instruction did (docs/cli.md).
+ *
+ * An ordinary embedder: it uses only include/ringcore.h, plus Capstone for
+ * the disassembly (through tools/lib/trace.c).
+ */
+#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
-int main(void) { fprintf(stderr, "ringcore: CLI not built yet\n"); return 2; }
+#include <stdlib.h>
+#include <string.h>
+
+#include <capstone/capstone.h>
+
+#include "lib/explain.h"
+#include "lib/hex.h"
+#include "lib/machine.h"
+#include "lib/regs.h"
+#include "lib/trace.h"
+
+/* Exit statuses (docs/cli.md "Exit status"). */
+enum {
+    EXIT_HLT = 0,          /* HLT at CPL 0, or the end named by --expect */
+    EXIT_INPUT = 1,        /* the code could not be read: bad hex, file, size */
+    EXIT_USAGE = 2,        /* bad option or argument */
+    EXIT_EXCEPTION = 3,    /* an exception ended the run (intercepted or at its stub) */
+    EXIT_SHUTDOWN = 4,     /* triple fault */
+    EXIT_LIMIT = 5,        /* --max instructions executed */
+    EXIT_UNSUPPORTED = 6,  /* ringcore lacks an instruction or feature */
+    EXIT_OTHER = 7,        /* port I/O or MMIO exit */
+    EXIT_LIBRARY = 8,      /* a library call failed */
+    EXIT_NOT_EXPECTED = 9, /* --expect was given and the run ended otherwise */
+};
+
+#define DEFAULT_MAX 10000
+#define MAX_SETS 64
+#define MAX_CODE 0x10000
+
+static const char usage_text[] =
+    "usage: ringcore run [options] HEX...\n"
+    "       ringcore run [options] --file PATH\n"
+    "       ringcore --help | --version\n"
+    "\n"
+    "Runs raw x86 instruction bytes on the standard machine (docs/standard-machine.md)\n"
+    "and prints every instruction: address, bytes, disassembly, what changed, memory\n"
+    "writes, privilege transitions, and how the run ended.\n"
+    "\n"
+    "options:\n"
+    "  --vendor intel|amd     CPU vendor model (default intel)\n"
+    "  --mode MODE            real, prot16, prot32, compat or long (default long)\n"
+    "  --cpl N                start at privilege level 0-3 (default 0; real mode: 0)\n"
+    "  --set REG=VALUE        set a register before running (repeatable): rax..r15,\n"
+    "                         eax/ax/al/ah forms, rip, rflags, cr0/2/3/4/8, dr0-7, efer,\n"
+    "                         MSRs by name (star, lstar, ...), or a segment selector\n"
+    "                         (cs=0x23 reloads CS from the GDT and sets CPL to its RPL)\n"
+    "  --max N                stop after N instructions (default 10000)\n"
+    "  --deliver              deliver exceptions through the IDT (the run then stops at\n"
+    "                         the handler stub's HLT) instead of stopping at the fault\n"
+    "  --no-paging            prot16/prot32: run with paging off\n"
+    "  --expect END           exit 0 if the run ends so: hlt, exception, a vector\n"
+    "                         (#GP, #PF, ...), shutdown, limit or unsupported; else 9\n"
+    "  --json                 one JSON object per instruction, then one for the end\n"
+    "  --quiet                print only the end\n"
+    "  --file PATH            read the code from a raw binary file\n"
+    "  -h, --help             this text\n"
+    "  --version              version of ringcore and Capstone\n"
+    "\n"
+    "HEX: instruction bytes in hex; spaces separate groups of whole bytes\n"
+    "     ('48c7c0 05000000 f4').\n"
+    "\n"
+    "exit status: 0 HLT at CPL 0 (or as --expect says), 1 input error, 2 usage error,\n"
+    "  3 exception, 4 shutdown, 5 instruction limit, 6 unsupported, 7 I/O or MMIO,\n"
+    "  8 library error, 9 not the end --expect named\n";
+
+typedef struct cli {
+    rcm_options m;
+    const char *sets[MAX_SETS];
+    int nsets;
+    uint64_t max;
+    bool json, quiet, deliver;
+    const char *file;
+    const char *expect;
+    const char *hex[256];
+    int nhex;
+} cli;
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "ringcore: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(see 'ringcore run --help')\n");
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+static int input_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "ringcore: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    return EXIT_INPUT;
+}
+
+static void print_version(void)
+{
+    int maj = 0, min = 0;
+    cs_version(&maj, &min);
+    printf("ringcore %d.%d.%d (Capstone %d.%d%s)\n", RC_VERSION_MAJOR, RC_VERSION_MINOR,
+           RC_VERSION_PATCH, maj, min,
+#ifdef RC_HAVE_CJSON
+           ", cJSON"
+#else
+           ""
+#endif
+    );
+}
+
+/* Options take their value as the next argument or after '='. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, const char *arg)
+{
+    size_t n = strlen(name);
+    if (arg[n] == '=')
+        return arg + n + 1;
+    if (*i + 1 >= argc)
+        return NULL;
+    return argv[++*i];
+}
+
+static bool is_opt(const char *arg, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(arg, name, n) == 0 && (arg[n] == 0 || arg[n] == '=');
+}
+
+/* Returns -1 to go on, or an exit status. */
+static int parse_args(int argc, char **argv, cli *c)
+{
+    char err[256];
+    bool options_done = false;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (options_done || a[0] != '-' || a[1] == 0) {
+            if (c->nhex >= (int)(sizeof c->hex / sizeof c->hex[0]))
+                return usage_error("too many hex arguments");
+            c->hex[c->nhex++] = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            options_done = true;
+            continue;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage_text, stdout);
+            return EXIT_HLT;
+        }
+        if (!strcmp(a, "--version")) {
+            print_version();
+            return EXIT_HLT;
+        }
+        if (!strcmp(a, "--json")) { c->json = true; continue; }
+        if (!strcmp(a, "--quiet")) { c->quiet = true; continue; }
+        if (!strcmp(a, "--deliver")) { c->deliver = true; continue; }
+        if (!strcmp(a, "--no-paging")) { c->m.no_paging = true; continue; }
+
+        static const char *const valued[] = { "--vendor", "--mode", "--cpl", "--set", "--max",
+                                              "--file", "--expect" };
+        const char *name = NULL;
+        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+            if (is_opt(a, valued[k]))
+                name = valued[k];
+        if (!name)
+            return usage_error("argument %d: unknown option '%s'", i, a);
+        const char *v = opt_value(argc, argv, &i, name, a);
+        if (!v)
+            return usage_error("argument %d: option %s needs a value", i, name);
+
+        if (!strcmp(name, "--vendor")) {
+            if (!strcmp(v, "intel"))
+                c->m.vendor = RC_VENDOR_INTEL;
+            else if (!strcmp(v, "amd"))
+                c->m.vendor = RC_VENDOR_AMD;
+            else
+                return usage_error("argument %d: --vendor '%s': expected intel or amd", i, v);
+        } else if (!strcmp(name, "--mode")) {
+            if (rcm_mode_parse(v, &c->m.mode))
+                return usage_error("argument %d: --mode '%s': expected real, prot16, prot32, "
+                                   "compat or long", i, v);
+        } else if (!strcmp(name, "--cpl")) {
+            uint64_t n;
+            if (rct_parse_u64(v, &n, err, sizeof err) || n > 3)
+                return usage_error("argument %d: --cpl '%s': expected 0, 1, 2 or 3", i, v);
+            c->m.cpl = (unsigned)n;
+        } else if (!strcmp(name, "--max")) {
+            uint64_t n;
+            if (rct_parse_u64(v, &n, err, sizeof err))
+                return usage_error("argument %d: --max: %s", i, err);
+            if (n == 0)
+                return usage_error("argument %d: --max must be at least 1", i);
+            c->max = n;
+        } else if (!strcmp(name, "--set")) {
+            if (c->nsets >= MAX_SETS)
+                return usage_error("argument %d: more than %d --set options", i, MAX_SETS);
+            c->sets[c->nsets++] = v;
+        } else if (!strcmp(name, "--file")) {
+            c->file = v;
+        } else if (!strcmp(name, "--expect")) {
+            c->expect = v;
+        }
+    }
+    if (c->m.mode == RCM_REAL && c->m.cpl != 0)
+        return usage_error("--cpl %u: real mode runs at CPL 0 only", c->m.cpl);
+    if (c->m.no_paging && c->m.mode != RCM_PROT16 && c->m.mode != RCM_PROT32)
+        return usage_error("--no-paging applies to prot16 and prot32 only (%s mode %s)",
+                           rcm_mode_name(c->m.mode),
+                           c->m.mode == RCM_REAL ? "has no paging" : "requires paging");
+    if (c->file && c->nhex)
+        return usage_error("give the code either as HEX arguments or with --file, not both");
+    if (!c->file && !c->nhex)
+        return usage_error("no code: give HEX bytes or --file PATH");
+#ifndef RC_HAVE_CJSON
+    if (c->json)
+        return usage_error("--json: this ringcore was built without cJSON");
+#endif
+    return -1;
+}
+
+/* Validate every --set before anything runs: name known, number valid. */
+static int check_sets(const cli *c)
+{
+    char err[256];
+    for (int i = 0; i < c->nsets; i++) {
+        const char *s = c->sets[i];
+        const char *eq = strchr(s, '=');
+        if (!eq || eq == s)
+            return usage_error("--set '%s': expected REG=VALUE", s);
+        char name[32];
+        size_t n = (size_t)(eq - s);
+        if (n >= sizeof name)
+            return usage_error("--set '%s': unknown register name", s);
+        memcpy(name, s, n);
+        name[n] = 0;
+        if (!rct_reg_lookup(name))
+            return usage_error("--set '%s': unknown register '%s'", s, name);
+        uint64_t v;
+        if (rct_parse_u64(eq + 1, &v, err, sizeof err))
+            return usage_error("--set '%s': %s", s, err);
+    }
+    return -1;
+}
+
+static int apply_sets(rc_cpu *cpu, const cli *c)
+{
+    char err[256];
+    for (int i = 0; i < c->nsets; i++) {
+        const char *s = c->sets[i];
+        const char *eq = strchr(s, '=');
+        char name[32];
+        size_t n = (size_t)(eq - s);
+        memcpy(name, s, n);
+        name[n] = 0;
+        uint64_t v = 0;
+        rct_parse_u64(eq + 1, &v, err, sizeof err);
+        err[0] = 0;
+        if (rct_reg_assign(cpu, rct_reg_lookup(name), v, err, sizeof err))
+            return usage_error("--set '%s': %s", s, err);
+    }
+    return -1;
+}
+
+static int read_code(const cli *c, uint8_t *code, size_t *len)
+{
+    char err[256];
+    if (!c->file) {
+        if (rct_hex_parse((const char *const *)c->hex, c->nhex, code, MAX_CODE, len, err,
+                          sizeof err))
+            return input_error("%s", err);
+        return -1;
+    }
+    FILE *f = fopen(c->file, "rb");
+    if (!f)
+        return input_error("--file '%s': %s", c->file, strerror(errno));
+    size_t n = fread(code, 1, MAX_CODE, f);
+    int extra = fgetc(f);
+    bool bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return input_error("--file '%s': read error", c->file);
+    if (extra != EOF)
+        return input_error("--file '%s': larger than %d bytes", c->file, MAX_CODE);
+    if (n == 0)
+        return input_error("--file '%s': the file is empty: no code", c->file);
+    *len = n;
+    return -1;
+}
+
+static bool expect_matches(const char *e, const rct_trace_result *r)
+{
+    static const char *const ends[] = { "hlt", "exception", "shutdown", "limit", "unsupported",
+                                        "other", "error" };
+    if (!strcmp(e, ends[r->end]))
+        return true;
+    if (e[0] != '#' || r->end != RCT_END_EXCEPTION)
+        return false;
+    unsigned v = r->exit.reason == RC_EXIT_EXCEPTION ? r->exit.u.exception.vector
+                                                     : (unsigned)r->handler_vector;
+    char mb[16];
+    return strcasecmp(e, rct_vector_mnemonic(v, mb, sizeof mb)) == 0;
+}
+
+static int exit_status(const rct_trace_result *r)
+{
+    switch (r->end) {
+    case RCT_END_HLT: return EXIT_HLT;
+    case RCT_END_EXCEPTION: return EXIT_EXCEPTION;
+    case RCT_END_SHUTDOWN: return EXIT_SHUTDOWN;
+    case RCT_END_LIMIT: return EXIT_LIMIT;
+    case RCT_END_UNSUPPORTED: return EXIT_UNSUPPORTED;
+    case RCT_END_OTHER: return EXIT_OTHER;
+    default: return EXIT_LIBRARY;
+    }
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    cli c = { .m = RCM_OPTIONS_INIT, .max = DEFAULT_MAX };
+    int rc = parse_args(argc, argv, &c);
+    if (rc >= 0)
+        return rc;
+    if ((rc = check_sets(&c)) >= 0)
+        return rc;
+    if (c.expect) {
+        static const char *const ok[] = { "hlt", "exception", "shutdown", "limit",
+                                          "unsupported" };
+        bool known = c.expect[0] == '#';
+        for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+            known |= !strcmp(c.expect, ok[i]);
+        if (!known)
+            return usage_error("--expect '%s': expected hlt, exception, #XX, shutdown, limit "
+                               "or unsupported", c.expect);
+    }
+    static uint8_t code[MAX_CODE];
+    size_t len = 0;
+    if ((rc = read_code(&c, code, &len)) >= 0)
+        return rc;
+
+    char err[256];
+    rc_cpu *cpu = NULL;
+    if (rcm_build(&c.m, &cpu, err, sizeof err) != RC_OK) {
+        fprintf(stderr, "ringcore: %s\n", err);
+        return EXIT_LIBRARY;
+    }
+    if (rcm_load_code(cpu, &c.m, code, len, err, sizeof err) != RC_OK) {
+        rc_destroy(cpu);
+        return input_error("%s", err);
+    }
+    if ((rc = apply_sets(cpu, &c)) >= 0) {
+        rc_destroy(cpu);
+        return rc;
+    }
+    rc_set_intercept(cpu, c.deliver ? 0 : 0xffffffffu);
+
+    if (!c.json && !c.quiet)
+        printf("ringcore: %s, %s mode, CPL %u, %zu byte%s of code at 0x%llx%s\n",
+               c.m.vendor == RC_VENDOR_AMD ? "AMD" : "Intel", rcm_mode_name(c.m.mode), c.m.cpl,
+               len, len == 1 ? "" : "s", (unsigned long long)rcm_code_addr(c.m.mode, c.m.cpl),
+               c.deliver ? ", exceptions delivered through the IDT"
+                         : ", exceptions stop the run");
+    rct_trace_opts to = { .max_steps = c.max, .json = c.json, .quiet = c.quiet, .out = stdout };
+    rct_trace_result r;
+    if (rct_trace_run(cpu, &to, &r)) {
+        rc_destroy(cpu);
+        return EXIT_LIBRARY;
+    }
+    rc_destroy(cpu);
+    fflush(stdout);
+    if (c.expect)
+        return expect_matches(c.expect, &r) ? EXIT_HLT : EXIT_NOT_EXPECTED;
+    return exit_status(&r);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        fputs(usage_text, stdout);
+        return EXIT_HLT;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        print_version();
+        return EXIT_HLT;
+    }
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc, argv);
+    return usage_error("unknown command '%s' (the command is 'run')", cmd);
+}
