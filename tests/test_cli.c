@@ -472,7 +472,7 @@ START_TEST(cli_program)
     ck_assert_str_eq(cJSON_GetObjectItem(regs, "rcx")->valuestring, "0x6");
     ck_assert_str_eq(cJSON_GetObjectItem(regs, "rdx")->valuestring, "0xae");
     ck_assert_str_eq(cJSON_GetObjectItem(regs, "rsp")->valuestring, "0x10fff8");
-    ck_assert_str_eq(cJSON_GetObjectItem(regs, "rip")->valuestring, "0x100017");
+    ck_assert_str_eq(cJSON_GetObjectItem(regs, "rip")->valuestring, "0x100016");
     cJSON_Delete(end);
 #endif
 }

@@ -288,10 +288,10 @@ static int read_code(const cli *c, uint8_t *code, size_t *len)
         return input_error("--file '%s': %s", c->file, strerror(errno));
     size_t n = fread(code, 1, MAX_CODE, f);
     int extra = fgetc(f);
-    bool bad = ferror(f);
+    int bad = ferror(f) ? errno : 0;
     fclose(f);
     if (bad)
-        return input_error("--file '%s': read error", c->file);
+        return input_error("--file '%s': %s", c->file, strerror(bad));
     if (extra != EOF)
         return input_error("--file '%s': larger than %d bytes", c->file, MAX_CODE);
     if (n == 0)

@@ -76,7 +76,7 @@ static void explain_pf(uint32_t e, char *buf, size_t n)
 static void explain_selector(uint32_t e, char *buf, size_t n)
 {
     if (e == 0) {
-        snprintf(buf, n, "0: no selector is involved");
+        snprintf(buf, n, "no selector is involved");
         return;
     }
     unsigned index = (e >> 3) & 0x1fff;
