@@ -751,6 +751,15 @@ START_TEST(test_snapshot_roundtrip)
     for (int k = 0; k < 8; k++)
         fl |= (uint64_t)snap[160 + k] << (8 * k);
     ck_assert_uint_eq(fl, 0x297);
+    /* Size and tail per docs/api.md: 604 bytes + 12 per side-table MSR (two
+     * stored by rich_state); n at 592, first (index, value) at 596; the TSC
+     * at 469 holds the value written (0x1111 * 10, nothing ran since). */
+    ck_assert_uint_eq(n, 604 + 2 * 12);
+    ck_assert_uint_eq(snap[592], 2);
+    ck_assert_uint_eq(snap[596] | snap[597] << 8 | snap[598] << 16 | (uint32_t)snap[599] << 24,
+                      0x40000000u);
+    ck_assert_uint_eq(snap[600] | snap[601] << 8 | snap[602] << 16, 0xABCDEF);
+    ck_assert_uint_eq(snap[469] | snap[470] << 8, 0x1111 * 10);
 
     /* Too small a buffer: the needed size comes back. */
     uint8_t small[16];
