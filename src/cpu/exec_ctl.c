@@ -6,8 +6,8 @@
  *
  * Operand size of near branches: the decoder (RC_OPF_FORCE64) already
  * decided it. In 64-bit mode it is 64 bits; a 66 prefix is ignored by Intel
- * (SDM Vol. 2A 2.2.1.3; Vol. 2A 3.3 "JMP": "In 64-bit mode, the operand
- * size is fixed at 64 bits") but honoured by AMD, which then branches to a
+ * (SDM Vol. 2A 2.2.1.3; Vol. 2A 3.3 "JMP"/"CALL"/"Jcc": in 64-bit mode the
+ * operation size is fixed at 64 bits) but honoured by AMD, which then branches to a
  * 16-bit target and pushes/pops 16-bit return addresses (APM Vol. 3 1.2.2,
  * "near branches ... can be overridden to 16 bits"). Handlers only use
  * in->opsize.

@@ -22,8 +22,10 @@
  * rDI describing k completed iterations and RIP at the instruction; the
  * handler of the fault (or the embedder after rc_complete_io) restarts it
  * and it resumes with iteration k+1 -- the architectural contract (SDM
- * Vol. 2B "REP": "...the registers are updated ... so that the instruction
- * can be resumed after the exception"; Vol. 3A 6.6 "Program or Task
+ * Vol. 2B "REP": "A repeating string operation can be suspended by an
+ * exception or interrupt. When this happens, the state of the registers is
+ * preserved to allow the string operation to be resumed upon a return from
+ * the exception or interrupt handler"; Vol. 3A 6.6 "Program or Task
  * Restart").
  *
  * Responsiveness: one dispatch runs at most REP_MAX_ITER iterations; if rCX
