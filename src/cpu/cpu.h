@@ -539,4 +539,9 @@ rc_fault rc_desc_set_accessed(rc_cpu *cpu, uint16_t sel, rc_desc *d);
 /* Fill a segment cache from a descriptor (the one constructor for caches). */
 void rc_seg_from_desc(rc_segment *s, uint16_t sel, const rc_desc *d);
 
+/* ---- begin src/mmu block (mmu helper) ---- */
+/* Free the library-allocated RAM regions (rc_destroy calls it). src/mmu/bus.c */
+void rc_bus_free(rc_cpu *cpu);
+/* ---- end src/mmu block ---- */
+
 #endif /* RC_CPU_H */
