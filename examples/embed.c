@@ -44,6 +44,10 @@ static const uint8_t program[] = {
     0x0F, 0x0B,                   /* 1017 ud2                ; -> #UD, intercepted */
 };
 static const char message[] = "Hello from a ring-0 guest of ringcore\n";
+/* Instructions retired up to and including the HLT: 2 MOVs, then for each
+ * of the 38 characters LODSB TEST JZ OUT JMP (5), then LODSB TEST JZ on the
+ * NUL (3), then IN OUT HLT (3): 2 + 38 * 5 + 3 + 3 = 198. */
+#define EXPECTED_INSNS_TO_HLT 198u
 
 /* The embedder's devices. */
 typedef struct board {
@@ -174,7 +178,10 @@ int main(void)
         switch (ex.reason) {
         case RC_EXIT_HLT:
             /* RIP is after the HLT: running again resumes there. */
-            halts++;
+            if (++halts == 1 && ex.icount != EXPECTED_INSNS_TO_HLT) {
+                printf("  expected %u instructions before the HLT\n", EXPECTED_INSNS_TO_HLT);
+                break;
+            }
             continue;
         case RC_EXIT_IO:
             /* Only without port callbacks: answer reads, then resume. */
