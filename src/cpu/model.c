@@ -130,12 +130,12 @@ const rc_model *rc_model_get(rc_vendor v)
  * real x86-64 CPU has them: a guest that checks CPUID sees the truth.
  */
 #define RC_LEAF1_EDX                                                                               \
-    (CPUID_1_EDX_DE | CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_PAE | CPUID_1_EDX_CX8 |     \
-     CPUID_1_EDX_CMOV)
+    (CPUID_1_EDX_DE | CPUID_1_EDX_PSE | CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_PAE |     \
+     CPUID_1_EDX_CX8 | CPUID_1_EDX_PGE | CPUID_1_EDX_CMOV)
 #define RC_LEAF1_ECX 0u
 #define RC_LEAF7_EBX 0u
 #define RC_LEAF7_ECX 0u
-#define RC_LEAF81_EDX (CPUID_81_EDX_LM)
+#define RC_LEAF81_EDX (CPUID_81_EDX_NX | CPUID_81_EDX_PAGE1GB | CPUID_81_EDX_LM)
 #define RC_LEAF81_ECX (CPUID_81_ECX_LAHF)
 /* AMD mirrors these leaf-1 EDX bits in 8000_0001h EDX (APM E.4.2). */
 #define RC_AMD_MIRRORED_EDX 0x0183F3FFu
