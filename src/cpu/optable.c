@@ -201,7 +201,8 @@ const rc_opdef rc_optable_0f[256] = {
     /* 0D */ OP(ex_nop, "prefetch", M, IMM_NONE, 0, 0),
     /* 0E */ UNSUP("femms (3DNow!)", 0, IMM_NONE),
     /* 0F */ UNSUP("3DNow! instruction", M, IMM_BU),
-    /* 10 */ X16(SSE),
+    /* 10 */ X8(SSE),
+    /* 18 */ X8(OP(ex_nop, "hint nop", M, IMM_NONE, 0, 0)), /* prefetch hints, reserved NOPs, 0F 1F NOP */
     /* 20 */ OP(ex_mov_cr, "mov cr", M, IMM_NONE, 0, 0),
     /* 21 */ OP(ex_mov_dr, "mov dr", M, IMM_NONE, 0, 0),
     /* 22 */ OP(ex_mov_cr, "mov cr", M, IMM_NONE, 0, 0),
