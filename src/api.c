@@ -15,14 +15,6 @@
 #include "api.h"
 #include "msr/msr.h"
 
-/* Provided by src/mmu/bus.c (frees library-owned RAM and the region table).
- * This weak default frees nothing, for builds without the bus. */
-void rc_bus_free(rc_cpu *cpu);
-__attribute__((weak)) void rc_bus_free(rc_cpu *cpu)
-{
-    (void)cpu;
-}
-
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ names */
