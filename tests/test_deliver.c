@@ -723,6 +723,7 @@ START_TEST(test_hook_veto)
     ck_assert_uint_eq(reg(RC_REG_CPL), 3);
     ck_assert_uint_eq(reg(RC_REG_RSP), 0x7ff0);
     ck_assert_uint_eq(reg(RC_REG_RIP), 0x1000); /* vetoed: RIP back at the INT */
+    ck_assert_ptr_nonnull(strstr(cpu->transition_text, "TSS.ESP0"));
 }
 END_TEST
 
