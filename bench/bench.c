@@ -219,6 +219,8 @@ typedef struct engine {
     /* run the workload's code from G_CODE to its HLT with 'r' loaded;
      * return false (with why) if the engine failed */
     bool (*run)(struct engine *e, regs *r, char *why, size_t n);
+    /* place new code at G_CODE so the engine's translation cache sees it */
+    void (*load_code)(struct engine *e, const uint8_t *code, size_t len);
     uint8_t *mem; /* guest RAM at G_BASE, G_SIZE bytes, readable/writable by the harness */
     void *h;
     uint64_t until; /* address of the workload's HLT */
@@ -262,6 +264,13 @@ static bool rc_open(engine *e, char *why, size_t n)
     if (rc_get_mode(cpu) != RC_MODE_LONG64)
         return snprintf(why, n, "not in 64-bit mode (mode %d)", rc_get_mode(cpu)), false;
     return true;
+}
+
+/* The decoded-instruction cache learns of code writes through the API
+ * (rc_write_phys), not through the embedder's own pointer. */
+static void rc_load_code(engine *e, const uint8_t *code, size_t len)
+{
+    rc_write_phys(e->h, G_CODE, code, len);
 }
 
 static bool rc_run_loop(engine *e, regs *r, char *why, size_t n)
@@ -310,6 +319,12 @@ static bool uc_open_engine(engine *e, char *why, size_t n)
     return true;
 }
 
+static void uc_load_code(engine *e, const uint8_t *code, size_t len)
+{
+    memcpy(e->mem, code, len);
+    uc_ctl_remove_cache((uc_engine *)e->h, G_CODE, G_CODE + G_HLT_PAD);
+}
+
 static bool uc_run_loop(engine *e, regs *r, char *why, size_t n)
 {
     uc_engine *uc = e->h;
@@ -344,8 +359,10 @@ static double measure(engine *e, const workload *w, uint64_t iters, regs *out, c
 {
     static uint8_t model_mem_buf[G_SIZE];
     regs r, m;
-    memcpy(e->mem, w->code, w->len);
+    e->load_code(e, w->code, w->len);
     e->until = G_CODE + w->len - 1;
+    /* data pages (never code) may be written through the host pointer */
+    memset(e->mem + (G_BUF_A - G_BASE), 0, G_PT - G_BUF_A);
     w->init(&r, e->mem, iters);
     memcpy(model_mem_buf, e->mem, G_SIZE);
     m = r;
@@ -359,7 +376,7 @@ static double measure(engine *e, const workload *w, uint64_t iters, regs *out, c
         if (i != RSP && r.r[i] != m.r[i])
             return snprintf(why, n, "WRONG: register %u = %#" PRIx64 ", the C model says %#" PRIx64,
                             i, r.r[i], m.r[i]), -2;
-    if (memcmp(e->mem + 0x100000, model_mem_buf + 0x100000, 0x80000) != 0)
+    if (memcmp(e->mem + (G_BUF_A - G_BASE), model_mem_buf + (G_BUF_A - G_BASE), G_PT - G_BUF_A) != 0)
         return snprintf(why, n, "WRONG: guest buffers differ from the C model"), -2;
     return t;
 }
@@ -370,8 +387,8 @@ int main(int argc, char **argv)
     if (budget <= 0)
         budget = 0.5;
     engine engines[2] = {
-        { .name = "ringcore", .open = rc_open, .run = rc_run_loop },
-        { .name = "unicorn", .open = uc_open_engine, .run = uc_run_loop },
+        { .name = "ringcore", .open = rc_open, .run = rc_run_loop, .load_code = rc_load_code },
+        { .name = "unicorn", .open = uc_open_engine, .run = uc_run_loop, .load_code = uc_load_code },
     };
     bool ok[2];
     char why[256];
@@ -412,7 +429,8 @@ int main(int argc, char **argv)
                     wrong = 1;
                     probed[0] = false;
                 }
-            if (memcmp(engines[0].mem + 0x100000, engines[1].mem + 0x100000, 0x80000) != 0) {
+            if (memcmp(engines[0].mem + (G_BUF_A - G_BASE), engines[1].mem + (G_BUF_A - G_BASE),
+                       G_PT - G_BUF_A) != 0) {
                 snprintf(note[0], sizeof note[0], "WRONG: engines disagree on guest memory");
                 wrong = 1;
                 probed[0] = false;
