@@ -72,14 +72,17 @@ typedef struct walk {
     bool global;
 } walk;
 
-#define WALK_NOT_PRESENT 1
-#define WALK_RSVD 2
+#define WALK_NOT_PRESENT 0 /* P = 0 in an entry: error-code P = 0 */
+#define WALK_RSVD 1        /* reserved bit: P = 1, RSVD = 1 */
+#define WALK_PROT 2        /* access-rights violation: P = 1 */
 
 static rc_fault walk_fault(walk *w, int why, const char *reason)
 {
     uint32_t err = w->pfec;
     if (why == WALK_RSVD)
         err |= PFEC_P | PFEC_RSVD;
+    else if (why == WALK_PROT)
+        err |= PFEC_P;
     if (!w->probe) {
         w->cpu->fault_cr2 = w->lin;
         w->cpu->fault_reason = reason;
@@ -261,16 +264,16 @@ static rc_fault walk_check_rights(walk *w)
         /* User-mode accesses need U/S = 1 at every level; writes also R/W = 1
          * at every level (CR0.WP does not matter for user accesses). */
         if (!w->us)
-            return walk_fault(w, 0, "user-mode access to a supervisor-mode page");
+            return walk_fault(w, WALK_PROT, "user-mode access to a supervisor-mode page");
         if (w->write && !w->rw)
-            return walk_fault(w, 0, "user-mode write to a read-only page");
+            return walk_fault(w, WALK_PROT, "user-mode write to a read-only page");
     } else if (w->write && !w->rw && (cpu->cr0 & RC_CR0_WP)) {
         /* Supervisor writes to read-only pages fault only with CR0.WP = 1. */
-        return walk_fault(w, 0, "supervisor-mode write to a read-only page with CR0.WP = 1");
+        return walk_fault(w, WALK_PROT, "supervisor-mode write to a read-only page with CR0.WP = 1");
     }
     /* Instruction fetches need XD = 0 at every level when EFER.NXE = 1. */
     if (w->exec && w->xd)
-        return walk_fault(w, 0, "instruction fetch from an execute-disable page");
+        return walk_fault(w, WALK_PROT, "instruction fetch from an execute-disable page");
     return RC_NOFAULT;
 }
 
