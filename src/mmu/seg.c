@@ -74,8 +74,32 @@ static rc_fault seg_type_check(rc_cpu *cpu, unsigned seg, const rc_segment *s, r
     return RC_NOFAULT;
 }
 
-static inline rc_fault seg_linear(rc_cpu *cpu, unsigned seg, uint64_t off, unsigned size,
+/* Protected, compatibility, real and virtual-8086 mode. */
+static rc_fault seg_linear_legacy(rc_cpu *cpu, unsigned seg, uint64_t off, unsigned size,
                                   rc_access acc, uint64_t *lin)
+{
+    const rc_segment *s = &cpu->seg[seg];
+    if (!is_real_like(cpu)) {
+        /* SDM Vol. 3A 5.4.1 / 3.4.2: a segment register holding a null
+         * selector cannot be used for memory references: #GP(0) (#SS(0)). */
+        if (s->unusable)
+            return seg_fault(cpu, seg, "memory reference through a null segment register");
+        TRY(seg_type_check(cpu, seg, s, acc));
+    }
+    /* Real and virtual-8086 mode: the limit in the descriptor cache still
+     * applies (SDM Vol. 3A 20.1.1; offset 0xFFFF + 1 -> #GP / #SS). */
+    if (!seg_limit_ok(s, off, size))
+        return seg_fault(cpu, seg, "offset beyond the segment limit");
+    /* Outside 64-bit mode linear addresses are 32 bits (compatibility mode
+     * truncates too: SDM Vol. 3A 3.4.4). */
+    *lin = (s->base + off) & LOW32;
+    return RC_NOFAULT;
+}
+
+/* The common cases inline: 64-bit mode, and a usable flat writable
+ * expand-up data segment (every check below passes for it in every mode). */
+static inline __attribute__((always_inline)) rc_fault
+seg_linear(rc_cpu *cpu, unsigned seg, uint64_t off, unsigned size, rc_access acc, uint64_t *lin)
 {
     if (__builtin_expect(cpu->mode == RC_MODE_LONG64, 1)) {
         /* SDM Vol. 3A 3.4.4 / 5.3.1: no limit or type checks in 64-bit
@@ -89,22 +113,13 @@ static inline rc_fault seg_linear(rc_cpu *cpu, unsigned seg, uint64_t off, unsig
         return RC_NOFAULT;
     }
     const rc_segment *s = &cpu->seg[seg];
-    if (!is_real_like(cpu)) {
-        /* SDM Vol. 3A 5.4.1 / 3.4.2: a segment register holding a null
-         * selector cannot be used for memory references: #GP(0) (#SS(0)). */
-        if (__builtin_expect(s->unusable, 0))
-            return seg_fault(cpu, seg, "memory reference through a null segment register");
-        if (__builtin_expect(!s->s || (s->type & (TYPE_CODE | TYPE_WRITE)) != TYPE_WRITE, 0))
-            TRY(seg_type_check(cpu, seg, s, acc));
+    if (__builtin_expect(s->limit == LIMIT_4G && s->s && !s->unusable &&
+                             (s->type & (TYPE_CODE | TYPE_WRITE | TYPE_EXPDOWN)) == TYPE_WRITE,
+                         1)) {
+        *lin = (s->base + off) & LOW32;
+        return RC_NOFAULT;
     }
-    /* Real and virtual-8086 mode: the limit in the descriptor cache still
-     * applies (SDM Vol. 3A 20.1.1; offset 0xFFFF + 1 -> #GP / #SS). */
-    if (__builtin_expect(!seg_limit_ok(s, off, size), 0))
-        return seg_fault(cpu, seg, "offset beyond the segment limit");
-    /* Outside 64-bit mode linear addresses are 32 bits (compatibility mode
-     * truncates too: SDM Vol. 3A 3.4.4). */
-    *lin = (s->base + off) & LOW32;
-    return RC_NOFAULT;
+    return seg_linear_legacy(cpu, seg, off, size, acc, lin);
 }
 
 rc_fault rc_seg_linear(rc_cpu *cpu, unsigned seg, uint64_t off, unsigned size, rc_access acc,
