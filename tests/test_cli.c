@@ -406,7 +406,10 @@ END_TEST
 /* The same with --deliver: the #GP goes through IDT vector 13, a 32-bit
  * interrupt gate to 0x10:0x40d0, DPL 0 < CPL 3 so the stack switches to
  * SS0:ESP0 = 0x18:0x110000 (SDM Vol. 3A 6.12.1) and the CPU pushes SS
- * 0x2b, ESP 0x410000, EFLAGS 0x2, CS 0x23, EIP 0x400000, error code 0:
+ * 0x2b, ESP 0x410000, EFLAGS 0x10002 (0x2 with RF = 1: SDM Vol. 3A
+ * 18.3.1.1, "for any fault-class exception except a debug exception
+ * generated in response to an instruction breakpoint, the value pushed
+ * for RF is 1"), CS 0x23, EIP 0x400000, error code 0:
  * six dwords, ESP = 0x110000 - 24 = 0x10ffe8. HLT at the stub ends the run
  * at CPL 0 with RIP = 0x40d1. Exit status 3 (exception delivered). */
 START_TEST(cli_deliver)
@@ -416,7 +419,7 @@ START_TEST(cli_deliver)
     ck_assert_int_eq(p->status, 3);
     expect_in(p->out, "HLT in the handler stub of vector 13 (#GP", p);
     expect_in(p->out, "ss:esp:0x10ffe8", p);
-    expect_in(p->out, "error=0x0 eip=0x400000 cs=0x23 eflags=0x2 esp=0x410000 ss=0x2b", p);
+    expect_in(p->out, "error=0x0 eip=0x400000 cs=0x23 eflags=0x10002 esp=0x410000 ss=0x2b", p);
 }
 END_TEST
 
