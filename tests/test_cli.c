@@ -418,7 +418,7 @@ START_TEST(cli_deliver)
     proc *p = RUN("run", "--mode", "prot32", "--cpl", "3", "--deliver", "f4");
     ck_assert_int_eq(p->status, 3);
     expect_in(p->out, "HLT in the handler stub of vector 13 (#GP", p);
-    expect_in(p->out, "ss:esp:0x10ffe8", p);
+    expect_in(p->out, "frame at ss:esp 0018:0010ffe8", p);
     expect_in(p->out, "error=0x0 eip=0x400000 cs=0x23 eflags=0x10002 esp=0x410000 ss=0x2b", p);
 }
 END_TEST

@@ -529,8 +529,9 @@ static void print_frame(tracer *t, rc_cpu *cpu, const snap *s, const rct_trace_r
     if (width < 8)
         sp &= width == 2 ? 0xffff : STACK_MASK32;
     uint64_t lin = s->seg[RC_SEG_SS].base + sp;
-    fprintf(t->out, "  frame at %s:0x%" PRIx64 " (linear 0x%" PRIx64 "):", width == 8 ? "ss:rsp"
-            : "ss:esp", sp, lin);
+    fprintf(t->out, "  frame at %s %04x:%0*" PRIx64 " (linear 0x%" PRIx64 "):",
+            width == 8 ? "ss:rsp" : width == 4 ? "ss:esp" : "ss:sp", s->seg[RC_SEG_SS].selector,
+            width == 8 ? 16 : width == 4 ? 8 : 4, sp, lin);
     unsigned total = count + (err ? 1 : 0);
     for (unsigned i = 0; i < total; i++) {
         uint64_t v = 0;
