@@ -935,6 +935,115 @@ START_TEST(speed_flat_reads)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ hostile tables */
+
+static uint64_t xs(uint64_t *st)
+{
+    *st ^= *st << 13;
+    *st ^= *st >> 7;
+    *st ^= *st << 17;
+    return *st;
+}
+
+/*
+ * Random page tables and descriptor tables (guest input is hostile): no
+ * crash (run under ASan/UBSan), and two invariants: when both the real walk
+ * and the side-effect-free debugger walk succeed they agree on the physical
+ * address (A/D updates never change an address), and a successful segment
+ * load leaves the cache equal to the descriptor now in memory, decoded by
+ * the SDM field layout of mkdesc() above.
+ */
+START_TEST(random_tables_are_safe)
+{
+    uint64_t st = 0x9E3779B97F4A7C15ull;
+    unsigned agreed = 0, loaded = 0;
+    for (int round = 0; round < 30; round++) {
+        rc_cpu *c = mk(round & 1 ? RC_VENDOR_AMD : RC_VENDOR_INTEL);
+        for (uint64_t a = 0x100000; a < 0x140000; a += 8) {
+            uint64_t v = xs(&st);
+            /* Mostly small addresses inside the table area, some wild. */
+            if (v & 0x10)
+                v = (v & ~0x000FFFFFFFFFF000ull) | (0x100000 + (xs(&st) & 0x3F000));
+            w64(c, a, v);
+        }
+        int paging = 2 + round % 3;
+        set_prot(c, paging, (uint8_t)(xs(&st) & 3));
+        c->cr3 = 0x100000 + (xs(&st) & 0x3F000) + (paging == 3 ? (xs(&st) & 0xFE0) : 0);
+        if (xs(&st) & 1)
+            c->cr4 |= RC_CR4_PSE;
+        if (xs(&st) & 1)
+            c->cr4 |= RC_CR4_PGE;
+        if (xs(&st) & 1)
+            c->efer |= RC_EFER_NXE;
+        if (xs(&st) & 1)
+            c->cr0 |= RC_CR0_WP;
+        for (int i = 0; i < 400; i++) {
+            uint64_t lin = xs(&st);
+            if (paging != 4)
+                lin &= 0xFFFFFFFFull;
+            else
+                lin = (uint64_t)((int64_t)(lin << 16) >> 16);
+            unsigned acc = (unsigned)(xs(&st) & 3) | (xs(&st) & 1 ? RC_ACC_SUPERVISOR : 0);
+            uint64_t phys, gpa, v;
+            rc_fault f = rc_translate(c, lin, acc, &phys);
+            ck_assert(f.kind == RCF_NONE || (f.kind == RCF_EXCEPTION && f.vector == RC_EXC_PF));
+            if (!RC_FAILED(f) && rc_translate_linear(c, lin, &gpa) == RC_OK) {
+                ck_assert_uint_eq(gpa, phys);
+                agreed++;
+            }
+            unsigned size = 1u << (xs(&st) & 3);
+            if (xs(&st) & 1)
+                (void)rc_lin_read(c, lin, size, acc, &v);
+            else
+                (void)rc_lin_write(c, lin, size, acc, xs(&st));
+            uint8_t buf[32];
+            (void)rc_read_linear(c, lin, buf, sizeof(buf));
+            if (xs(&st) % 16 == 0)
+                rc_tlb_flush_page(c, lin);
+        }
+        /* Descriptor loads from a random GDT. */
+        c->cr0 &= ~RC_CR0_PG;
+        rc_update_mode(c);
+        c->gdtr.base = 0x100000 + (xs(&st) & 0x3FFF8);
+        c->gdtr.limit = (uint16_t)xs(&st);
+        c->seg[RC_SEG_LDTR].base = 0x100000 + (xs(&st) & 0x3FFF8);
+        c->seg[RC_SEG_LDTR].limit = (uint16_t)xs(&st);
+        for (int i = 0; i < 200; i++) {
+            unsigned seg = (unsigned)(xs(&st) % 6);
+            uint16_t sel = (uint16_t)xs(&st);
+            rc_segment before = c->seg[seg];
+            rc_fault f = rc_load_seg(c, seg, sel);
+            if (RC_FAILED(f)) {
+                ck_assert(memcmp(&before, &c->seg[seg], sizeof(before)) == 0);
+                continue;
+            }
+            if ((sel & 0xFFFC) == 0)
+                continue;
+            uint64_t base = sel & 4 ? c->seg[RC_SEG_LDTR].base : c->gdtr.base;
+            uint64_t lo = r64(c, base + (sel & 0xFFF8));
+            const rc_segment *s = &c->seg[seg];
+            uint32_t lim = (uint32_t)(lo & 0xFFFF) | (uint32_t)((lo >> 32) & 0xF0000);
+            if ((lo >> 55) & 1)
+                lim = (lim << 12) | 0xFFF;
+            ck_assert_uint_eq(s->selector, sel);
+            ck_assert_uint_eq(s->base, ((lo >> 16) & 0xFFFFFF) | ((lo >> 56) << 24));
+            ck_assert_uint_eq(s->limit, lim);
+            ck_assert_uint_eq(s->type, (lo >> 40) & 0xF);
+            ck_assert_uint_eq(s->type & 1, 1); /* accessed bit now set */
+            ck_assert_uint_eq(s->dpl, (lo >> 45) & 3);
+            ck_assert(s->present && !s->unusable);
+            loaded++;
+        }
+        rc_destroy(c);
+    }
+    printf("test_mmu: random tables: %u translations compared, %u segment loads checked\n",
+           agreed, loaded);
+    ck_assert_uint_gt(agreed, 0);
+    ck_assert_uint_gt(loaded, 0);
+}
+END_TEST
+
 static Suite *mmu_suite(void)
 {
     Suite *s = suite_create("mmu");
@@ -968,6 +1077,10 @@ static Suite *mmu_suite(void)
     tcase_add_test(t, data_seg_loads);
     tcase_add_test(t, null_selector_vendor);
     tcase_add_test(t, desc_decode_fields);
+    suite_add_tcase(s, t);
+    t = tcase_create("hostile");
+    tcase_set_timeout(t, 300);
+    tcase_add_test(t, random_tables_are_safe);
     tcase_add_test(t, speed_flat_reads);
     suite_add_tcase(s, t);
     return s;
