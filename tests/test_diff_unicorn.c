@@ -22,7 +22,8 @@
  * (then Unicorn is the one that is wrong); everything else fails the test.
  *
  * Deterministic: the seed is printed; RC_DIFF_SEED overrides it. RC_QUICK=1
- * runs a tenth of the instructions (sanitizer runs).
+ * runs a tenth of the instructions (sanitizer runs); RC_DIFF_INSNS=n runs
+ * n instructions per mode.
  */
 #define _GNU_SOURCE
 #include <check.h>
@@ -44,8 +45,8 @@
 #include <unicorn/unicorn.h>
 
 #define DEFAULT_SEED 0x52494E47434F5245ull /* "RINGCORE" */
-#define TARGET_64 65000u                   /* instructions per mode (normal run) */
-#define TARGET_32 40000u
+#define TARGET_64 180000u                  /* instructions per mode (normal run, ~6 s) */
+#define TARGET_32 120000u
 #define MAX_REPORTS 12
 #define MAX_FAMILIES 64
 #define RC_MAX_STEPS 256 /* a block is at most ~20 instructions + HLT */
@@ -746,6 +747,10 @@ static void run_mode(run_stats *rs, unsigned mode, uint64_t seed, uint64_t targe
 
 static void print_family_table(const run_stats *rs)
 {
+    printf("cases per instruction family:");
+    for (unsigned i = 0; i < rs->nfam; i++)
+        printf("%s %s %" PRIu64, i % 10 ? "," : "\n ", rs->fam[i].name, rs->fam[i].cases);
+    printf("\n");
     printf("per instruction: masked undefined flags (ringcore != Unicorn) per flag and who the "
            "host CPU agrees with; failures:\n");
     for (unsigned i = 0; i < rs->nfam; i++) {
@@ -774,6 +779,8 @@ START_TEST(diff_unicorn)
     uint64_t seed = s ? strtoull(s, NULL, 0) : DEFAULT_SEED;
     bool quick = getenv("RC_QUICK") && atoi(getenv("RC_QUICK")) != 0;
     uint64_t t64 = quick ? TARGET_64 / 10 : TARGET_64, t32 = quick ? TARGET_32 / 10 : TARGET_32;
+    if (getenv("RC_DIFF_INSNS")) /* per mode, for long hunts */
+        t64 = t32 = strtoull(getenv("RC_DIFF_INSNS"), NULL, 0);
     printf("diff-unicorn: seed %#" PRIx64 " (RC_DIFF_SEED overrides)%s\n", seed,
            quick ? ", RC_QUICK: reduced count" : "");
 
