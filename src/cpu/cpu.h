@@ -320,6 +320,12 @@ struct rc_cpu {
     uint8_t *code_pages;       /* bitmap per physical page: holds cached code */
     uint64_t code_pages_limit; /* pages covered by the bitmap */
 
+    /* the page instructions are being fetched from: (linear page + 1, CPL)
+     * -> physical page; cleared with the TLB (src/mmu/paging.c) */
+    uint64_t fetch_tag;
+    uint64_t fetch_phys;
+    uint8_t fetch_cpl;
+
     /* run state */
     uint64_t icount_total;
     uint64_t insn_rip;         /* RIP of the instruction being executed */
@@ -338,6 +344,7 @@ struct rc_cpu {
     uint64_t io_key;           /* port|size|dir or gpa the value answers */
 
     bool exit_restart;         /* RCF_EXIT: re-execute this instruction on resume (I/O, MMIO) */
+    bool single_step_trap;     /* the #DB being raised is the TF trap (RIP already next) */
 
     /* instruction-boundary state */
     bool halted;
@@ -475,6 +482,10 @@ rc_fault rc_port_out(rc_cpu *cpu, uint16_t port, unsigned size, uint32_t val);
 #define RC_DECODE_NEED_MORE 0xff
 rc_fault rc_decode(rc_cpu *cpu, const uint8_t *bytes, unsigned avail, unsigned code_size,
                    rc_insn *out);
+
+/* Replace a decoded instruction's handler by a specialized one for its
+ * exact form, when there is one (src/cpu/fastpath.c). */
+void rc_specialize(const rc_cpu *cpu, rc_insn *in);
 
 /* Instruction length only, for tests and tools (mode: 2, 4, 8).
  * Returns 0 for #UD/unsupported/incomplete. */

@@ -151,6 +151,15 @@ bool rc_cond(rc_cpu *cpu, unsigned cc)
         default: break;
         }
     }
+    /* ZF and SF come straight from the recorded result for every lazy op
+     * (the result is stored masked to its size): E/NE and S/NS. */
+    if (cpu->lz_op != LZ_NONE) {
+        unsigned c = (cc >> 1) & 7;
+        if (c == 2)
+            return (cpu->lz_res == 0) ^ (cc & 1);
+        if (c == 4)
+            return ((cpu->lz_res >> (cpu->lz_size * 8 - 1)) & 1) ^ (cc & 1);
+    }
     uint32_t f = cpu->lz_op == LZ_NONE ? (uint32_t)cpu->rflags : lazy_flags(cpu);
     return cond_from_flags(f, cc);
 }

@@ -49,38 +49,31 @@ void rc_icache_invalidate_page(rc_cpu *cpu, uint64_t phys)
 
 /* ------------------------------------------------------------------ fetch + decode */
 
-/* Fetch and decode the instruction at cpu->rip. Returns the decoded
- * instruction through *out (pointing into the cache or at 'scratch'). */
-static rc_fault fetch_decode(rc_cpu *cpu, rc_insn *scratch, const rc_insn **out)
+/* Physical address of the instruction at linear address 'lin': the page
+ * of the previous fetch is remembered (cpu->fetch_tag) until the TLB is
+ * flushed or the CPL changes, so sequential code costs no translation. */
+static inline rc_fault fetch_phys(rc_cpu *cpu, uint64_t lin, uint64_t *phys)
+{
+    uint64_t tag = (lin >> RC_PAGE_SHIFT) + 1;
+    if (__builtin_expect(tag == cpu->fetch_tag && cpu->cpl == cpu->fetch_cpl, 1)) {
+        *phys = cpu->fetch_phys | (lin & (RC_PAGE_SIZE - 1));
+        return RC_NOFAULT;
+    }
+    TRY(rc_translate(cpu, lin, RC_ACC_EXEC, phys));
+    cpu->fetch_tag = tag;
+    cpu->fetch_cpl = cpu->cpl;
+    cpu->fetch_phys = *phys & RC_PAGE_MASK;
+    return RC_NOFAULT;
+}
+
+/* Fetch and decode the instruction at cpu->rip (slow path: the cache
+ * missed or cannot be used). The result points into the cache or at
+ * 'scratch'. */
+static rc_fault fetch_decode_slow(rc_cpu *cpu, rc_insn *scratch, bool have_phys, uint64_t phys,
+                                  const rc_insn **out)
 {
     uint64_t rip = cpu->rip;
-    uint64_t lin = cpu->code_size == 8 ? rip : (cpu->seg[RC_SEG_CS].base + rip) & 0xffffffffull;
-    uint64_t phys = 0;
-    bool have_phys = false;
-
-    /* Cached? The translation also performs the execute permission check;
-     * the CS limit check for cached entries is below. */
-    if (cpu->icache && (cpu->code_size != 8 || rc_is_canonical(rip))) {
-        rc_fault f = rc_translate(cpu, lin, RC_ACC_EXEC, &phys);
-        if (!RC_FAILED(f)) {
-            have_phys = true;
-            rc_icache_entry *e = &cpu->icache[icache_index(phys)];
-            if (e->phys == phys + 1 && e->mode_key == cpu->code_size) {
-                if (cpu->code_size != 8 &&
-                    rip + e->insn.len - 1 > cpu->seg[RC_SEG_CS].limit) {
-                    /* SDM Vol. 3A 5.3: fetching past the CS limit -> #GP(0). */
-                    cpu->fault_reason = "instruction fetch beyond the CS limit";
-                    return rc_exc_err(RC_EXC_GP, 0);
-                }
-                *out = &e->insn;
-                return RC_NOFAULT;
-            }
-        } else if (f.kind != RCF_EXCEPTION) {
-            return f;
-        }
-        /* A fault here is re-raised by rc_fetch below with full checks. */
-    }
-
+    cpu->cur_insn = NULL;
     uint8_t buf[15];
     unsigned got = 0;
     TRY(rc_fetch(cpu, rip, buf, sizeof(buf), &got));
@@ -99,15 +92,17 @@ static rc_fault fetch_decode(rc_cpu *cpu, rc_insn *scratch, const rc_insn **out)
     }
     memcpy(scratch->bytes, buf, scratch->len <= 15 ? scratch->len : 15);
     if (RC_FAILED(f)) {
-        /* Keep the bytes for the exit record. */
-        cpu->cur_insn = scratch;
+        cpu->cur_insn = scratch; /* keep the bytes for the exit record */
         return f;
     }
+    rc_specialize(cpu, scratch);
     *out = scratch;
 
-    /* Cache it when it lies in one RAM page (no MMIO code, no page cross). */
-    if (have_phys && ((phys & 0xfff) + scratch->len <= RC_PAGE_SIZE) &&
-        rc_bus_host_page(cpu, phys, false) && !cpu->have_hooks_slow) {
+    /* Cache it when it lies in one RAM page (no MMIO code, no page cross)
+     * whose writes the code-page bitmap can see. */
+    if (have_phys && cpu->icache && ((phys & 0xfff) + scratch->len <= RC_PAGE_SIZE) &&
+        (phys >> RC_PAGE_SHIFT) < cpu->code_pages_limit && rc_bus_host_page(cpu, phys, false) &&
+        !cpu->have_hooks_slow) {
         rc_icache_entry *e = &cpu->icache[icache_index(phys)];
         e->phys = phys + 1;
         e->mode_key = cpu->code_size;
@@ -116,6 +111,39 @@ static rc_fault fetch_decode(rc_cpu *cpu, rc_insn *scratch, const rc_insn **out)
         *out = &e->insn;
     }
     return RC_NOFAULT;
+}
+
+static inline rc_fault fetch_decode(rc_cpu *cpu, const rc_insn **out)
+{
+    uint64_t rip = cpu->rip;
+    uint64_t phys = 0;
+    bool have_phys = false;
+
+    /* Cached? The translation performs the execute permission check; the
+     * CS limit check for cached entries is below. A translation fault is
+     * re-raised by rc_fetch in the slow path with all its checks. */
+    if (__builtin_expect(cpu->icache != NULL, 1) && (cpu->code_size == 8 ? rc_is_canonical(rip) : 1)) {
+        uint64_t lin =
+            cpu->code_size == 8 ? rip : (cpu->seg[RC_SEG_CS].base + rip) & 0xffffffffull;
+        rc_fault f = fetch_phys(cpu, lin, &phys);
+        if (__builtin_expect(!RC_FAILED(f), 1)) {
+            have_phys = true;
+            rc_icache_entry *e = &cpu->icache[icache_index(phys)];
+            if (__builtin_expect(e->phys == phys + 1 && e->mode_key == cpu->code_size, 1)) {
+                if (cpu->code_size != 8 &&
+                    __builtin_expect(rip + e->insn.len - 1 > cpu->seg[RC_SEG_CS].limit, 0)) {
+                    /* SDM Vol. 3A 5.3: fetching past the CS limit -> #GP(0). */
+                    cpu->fault_reason = "instruction fetch beyond the CS limit";
+                    return rc_exc_err(RC_EXC_GP, 0);
+                }
+                *out = &e->insn;
+                return RC_NOFAULT;
+            }
+        } else if (f.kind != RCF_EXCEPTION) {
+            return f;
+        }
+    }
+    return fetch_decode_slow(cpu, &cpu->decode_scratch, have_phys, phys, out);
 }
 
 /* Instructions that transfer privilege or load SS: single-stepping them
@@ -137,23 +165,17 @@ static bool special_single_step(const rc_insn *in)
 
 /* ------------------------------------------------------------------ one step */
 
-static rc_fault step(rc_cpu *cpu)
+/* The rarely needed per-instruction work: hardware breakpoints, the
+ * instruction hook, CPL-0-only instructions and single-stepping. */
+static rc_fault step_slow(rc_cpu *cpu, const rc_insn *in, uint64_t next)
 {
-    const rc_insn *in = NULL;
-    uint64_t rip = cpu->rip;
-    cpu->insn_rip = rip;
-    cpu->cur_insn = NULL;
-    cpu->fault_reason = NULL;
-
     /* Hardware breakpoints are not modeled: say so rather than ignore them. */
-    if (__builtin_expect((cpu->dr[7] & 0xff) != 0, 0))
+    if (cpu->dr[7] & 0xff)
         return rc_unsupported(cpu, "hardware breakpoints (DR7 L0-3/G0-3 enabled)");
 
-    TRY(fetch_decode(cpu, &cpu->decode_scratch, &in));
-    cpu->cur_insn = in;
-
     if (cpu->hooks.insn) {
-        rc_hook_action a = cpu->hooks.insn(cpu->hooks.opaque, cpu, rip, in->bytes, in->len);
+        rc_hook_action a =
+            cpu->hooks.insn(cpu->hooks.opaque, cpu, cpu->insn_rip, in->bytes, in->len);
         if (a == RC_HOOK_STOP || a == RC_HOOK_VETO) {
             cpu->exit_pending.reason = RC_EXIT_HOOK;
             cpu->exit_restart = true;
@@ -168,26 +190,45 @@ static rc_fault step(rc_cpu *cpu)
     }
 
     bool tf = (cpu->rflags & RC_FLAG_TF) != 0;
-    if (__builtin_expect(tf, 0) && special_single_step(in))
+    if (tf && special_single_step(in))
         return rc_unsupported(cpu, "single-step (RFLAGS.TF) across a privilege transition or "
                                    "SS load");
 
-    uint64_t next = rip + in->len;
-    if (cpu->code_size != 8)
-        next &= 0xffffffffull;
     cpu->rip = next;
-    rc_fault f = in->exec(cpu, in);
-    if (RC_FAILED(f))
-        return f;
+    TRY(in->exec(cpu, in));
     cpu->icount_total++;
 
-    if (__builtin_expect(tf, 0)) {
+    if (tf) {
         /* Single-step trap after the instruction: SDM Vol. 3A 18.3.1.4,
          * DR6.BS = 1, RIP = the next instruction. */
         cpu->dr[6] |= 1ull << 14;
         cpu->fault_reason = "single-step trap (RFLAGS.TF was set)";
+        cpu->single_step_trap = true;
         return rc_exc(RC_EXC_DB);
     }
+    return RC_NOFAULT;
+}
+
+static inline rc_fault step(rc_cpu *cpu)
+{
+    const rc_insn *in;
+    uint64_t rip = cpu->rip;
+    cpu->insn_rip = rip;
+    TRY(fetch_decode(cpu, &in));
+    cpu->cur_insn = in;
+
+    uint64_t next = rip + in->len;
+    if (cpu->code_size != 8)
+        next &= 0xffffffffull;
+    if (__builtin_expect(((cpu->dr[7] & 0xff) | (cpu->rflags & RC_FLAG_TF) |
+                          (in->flags & RC_OPF_PRIV)) != 0 ||
+                             cpu->hooks.insn,
+                         0))
+        return step_slow(cpu, in, next);
+
+    cpu->rip = next;
+    TRY(in->exec(cpu, in));
+    cpu->icount_total++;
     return RC_NOFAULT;
 }
 
@@ -237,10 +278,11 @@ rc_status rc_run(rc_cpu *cpu, uint64_t max_insns, rc_exit *exit)
         if (f.kind == RCF_EXCEPTION) {
             /* Faults restart the instruction (RIP at it); the #DB single-step
              * trap and traps raised by handlers have set RIP already. */
-            if (!(f.vector == RC_EXC_DB && cpu->fault_reason &&
-                  strncmp(cpu->fault_reason, "single-step", 11) == 0))
+            if (!cpu->single_step_trap)
                 cpu->rip = cpu->insn_rip;
+            cpu->single_step_trap = false;
             f = rc_raise_exception(cpu, f);
+            cpu->fault_reason = NULL;
             if (!RC_FAILED(f))
                 continue;
         }

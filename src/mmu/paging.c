@@ -390,6 +390,7 @@ rc_fault rc_translate(rc_cpu *cpu, uint64_t lin, unsigned acc, uint64_t *phys)
 
 void rc_tlb_flush_all(rc_cpu *cpu, bool keep_global)
 {
+    cpu->fetch_tag = 0;
     for (unsigned k = 0; k < RC_TLB_KINDS; k++)
         for (unsigned i = 0; i < RC_TLB_SIZE; i++) {
             rc_tlb_entry *e = &cpu->tlb[k][i];
@@ -403,6 +404,7 @@ void rc_tlb_flush_all(rc_cpu *cpu, bool keep_global)
  * piece of a large page goes too. */
 void rc_tlb_flush_page(rc_cpu *cpu, uint64_t lin)
 {
+    cpu->fetch_tag = 0;
     static const uint64_t span[4] = {
         [TLB_SZ_4K] = 1ull << 12, [TLB_SZ_2M] = 1ull << 21, [TLB_SZ_4M] = 1ull << 22,
         [TLB_SZ_1G] = 1ull << 30,
