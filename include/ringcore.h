@@ -112,6 +112,11 @@ typedef uint32_t (*rc_pio_in_fn)(void *opaque, uint16_t port, unsigned size);
 typedef void (*rc_pio_out_fn)(void *opaque, uint16_t port, unsigned size, uint32_t value);
 RC_API rc_status rc_set_port_io(rc_cpu *cpu, rc_pio_in_fn in, rc_pio_out_fn out, void *opaque);
 
+/* The embedder changed guest code behind ringcore's back (wrote directly
+ * into RAM it owns): drop the decoded instructions cached for
+ * [gpa, gpa + size). Guest stores and rc_write_phys are seen without it. */
+RC_API rc_status rc_invalidate_code(rc_cpu *cpu, uint64_t gpa, uint64_t size);
+
 /* Physical read/write (no paging, no segmentation). Unmapped: error. */
 RC_API rc_status rc_read_phys(rc_cpu *cpu, uint64_t gpa, void *buf, size_t len);
 RC_API rc_status rc_write_phys(rc_cpu *cpu, uint64_t gpa, const void *buf, size_t len);

@@ -73,10 +73,12 @@ fi
 step "pkg-config --cflags --libs ringcore"
 pcdir=$(dirname "$pcfile")
 libdir=$(dirname "$pcdir")
-# The .pc names the configured prefix; a relocated install is reached by
-# overriding it (the standard pkg-config way).
-flags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --define-variable=prefix="$prefix" \
-    --cflags --libs ringcore)
+# The .pc is relocatable (prefix from ${pcfiledir}): no override needed.
+flags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs ringcore)
+case "$flags" in
+*"$prefix"*) ;;
+*) echo "pkg-config flags do not point into the install prefix $prefix: $flags"; exit 1 ;;
+esac
 printf '   flags: %s\n' "$flags"
 # shellcheck disable=SC2086
 ${CC:-cc} $san -o "$tmp/embed_pc" "$src/examples/embed.c" $flags -Wl,-rpath,"$libdir"

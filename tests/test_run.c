@@ -147,6 +147,26 @@ START_TEST(test_self_modifying)
 }
 END_TEST
 
+/* Code the embedder writes straight into RAM it owns is seen after
+ * rc_invalidate_code (the documented contract, docs/api.md). */
+START_TEST(test_invalidate_code)
+{
+    rc_cpu *cpu = flat32(RC_VENDOR_INTEL, "b801000000f4"); /* mov eax, 1; hlt */
+    rc_exit ex;
+    ck_assert_int_eq(rc_run(cpu, 10, &ex), RC_OK);
+    ck_assert_uint_eq(reg(cpu, RC_REG_RAX), 1);
+    uint8_t *ram = rc_ram_ptr(cpu, CODE, 16);
+    ck_assert_ptr_nonnull(ram);
+    ram[1] = 7; /* mov eax, 7 */
+    ck_assert_int_eq(rc_invalidate_code(cpu, CODE + 1, 1), RC_OK);
+    rc_set_reg(cpu, RC_REG_RIP, CODE);
+    ck_assert_int_eq(rc_run(cpu, 10, &ex), RC_OK);
+    ck_assert_uint_eq(reg(cpu, RC_REG_RAX), 7);
+    ck_assert_int_eq(rc_invalidate_code(NULL, 0, 1), RC_ERR_INVALID_ARG);
+    rc_destroy(cpu);
+}
+END_TEST
+
 /* Single-step: with TF = 1, #DB is raised after each instruction with
  * DR6.BS set and the saved RIP at the next instruction (SDM Vol. 3A
  * 18.3.1.4). */
@@ -211,6 +231,7 @@ int main(void)
     tcase_add_test(tc, test_too_long);
     tcase_add_test(tc, test_self_modifying);
     tcase_add_test(tc, test_single_step);
+    tcase_add_test(tc, test_invalidate_code);
     tcase_add_test(tc, test_io_exit);
     tcase_add_test(tc, test_two_cpus);
     suite_add_tcase(s, tc);

@@ -47,6 +47,19 @@ void rc_icache_invalidate_page(rc_cpu *cpu, uint64_t phys)
         cpu->code_pages[pn >> 3] &= (uint8_t)~(1u << (pn & 7));
 }
 
+rc_status rc_invalidate_code(rc_cpu *cpu, uint64_t gpa, uint64_t size)
+{
+    if (!cpu || gpa + size < gpa)
+        return RC_ERR_INVALID_ARG;
+    if (size == 0)
+        return RC_OK;
+    for (uint64_t p = gpa & RC_PAGE_MASK; p < gpa + size && p >= (gpa & RC_PAGE_MASK);
+         p += RC_PAGE_SIZE)
+        if (rc_icache_page_has_code(cpu, p))
+            rc_icache_invalidate_page(cpu, p);
+    return RC_OK;
+}
+
 /* ------------------------------------------------------------------ fetch + decode */
 
 /* Physical address of the instruction at linear address 'lin': the page

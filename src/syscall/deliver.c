@@ -159,13 +159,10 @@ static void exit_insn_bytes(rc_cpu *cpu, rc_exception_info *e)
 
 /* An intercepted exception: the embedder decides. CR2 is not written (the
  * exit record carries it); RIP stays the one that would have been pushed. */
-static rc_fault exit_exception(rc_cpu *cpu, uint8_t vector, bool has_err, uint32_t err,
-                               uint64_t cr2, bool during, const char *reason)
+static void fill_exception_info(rc_cpu *cpu, rc_exception_info *e, uint8_t vector, bool has_err,
+                                uint32_t err, uint64_t cr2, bool during, const char *reason)
 {
-    rc_exit *x = &cpu->exit_pending;
-    memset(x, 0, sizeof(*x));
-    x->reason = RC_EXIT_EXCEPTION;
-    rc_exception_info *e = &x->u.exception;
+    memset(e, 0, sizeof(*e));
     e->vector = vector;
     e->has_error_code = has_err;
     e->error_code = has_err ? err : 0;
@@ -177,6 +174,16 @@ static rc_fault exit_exception(rc_cpu *cpu, uint8_t vector, bool has_err, uint32
     exit_insn_bytes(cpu, e);
     e->reason = reason ? reason : (vector < 32 && exc_reason[vector] ? exc_reason[vector]
                                                                       : "exception");
+}
+
+static rc_fault exit_exception(rc_cpu *cpu, uint8_t vector, bool has_err, uint32_t err,
+                               uint64_t cr2, bool during, const char *reason)
+{
+    rc_exit *x = &cpu->exit_pending;
+    memset(x, 0, sizeof(*x));
+    x->reason = RC_EXIT_EXCEPTION;
+    rc_exception_info *e = &x->u.exception;
+    fill_exception_info(cpu, e, vector, has_err, err, cr2, during, reason);
     if (cpu->hooks.exception)
         (void)cpu->hooks.exception(cpu->hooks.opaque, cpu, e);
     cpu->exit_restart = false;
@@ -873,11 +880,27 @@ rc_fault rc_raise_exception(rc_cpu *cpu, rc_fault f)
     if (intercepted(cpu, f.vector))
         return exit_exception(cpu, f.vector, f.has_error, f.error, cpu->fault_cr2, false,
                               cpu->fault_reason);
+    /* The exception hook sees delivered exceptions too, before delivery;
+     * RC_HOOK_STOP ends the run once the handler is entered. */
+    rc_hook_action act = RC_HOOK_CONTINUE;
+    if (cpu->hooks.exception) {
+        rc_exception_info info;
+        fill_exception_info(cpu, &info, f.vector, f.has_error, f.error, cpu->fault_cr2, false,
+                            cpu->fault_reason);
+        act = cpu->hooks.exception(cpu->hooks.opaque, cpu, &info);
+    }
     rc_event ev = {
         .vector = f.vector, .kind = RC_EV_HW, .has_err = f.has_error != 0, .err = f.error,
         .set_cr2 = f.vector == RC_EXC_PF, .cr2 = cpu->fault_cr2, .ret_rip = cpu->rip,
     };
-    return rc_deliver_event(cpu, &ev);
+    rc_fault r = rc_deliver_event(cpu, &ev);
+    if (!RC_FAILED(r) && act == RC_HOOK_STOP) {
+        memset(&cpu->exit_pending, 0, sizeof(cpu->exit_pending));
+        cpu->exit_pending.reason = RC_EXIT_HOOK;
+        cpu->exit_restart = false;
+        return (rc_fault){ RCF_EXIT, 0, 0, 0, 0 };
+    }
+    return r;
 }
 
 /* cpu.h's entry (rc_inject_exception): CR2 is the caller's business here. */
