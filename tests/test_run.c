@@ -167,6 +167,36 @@ START_TEST(test_invalidate_code)
 }
 END_TEST
 
+/* REP MOVS with overlapping source and destination (SDM Vol. 2B MOVS/REP:
+ * each iteration reads its element, then writes it, moving forwards):
+ *   bytes, d = s + 1, ECX = 7 over "ABCDEFGHIJ": iteration i copies byte i
+ *   to i+1, which the previous iteration already set to 'A' -> "AAAAAAAAIJ".
+ *   dwords, d = s + 1, ECX = 2 over "ABCDEFGHIJ": iteration 0 reads "ABCD"
+ *   and writes bytes 1..4 -> "AABCDFGHIJ"; iteration 1 reads bytes 4..7
+ *   "DFGH" and writes bytes 5..8 -> "AABCDDFGHJ".
+ * Code: mov esi, 0x3000; mov edi, 0x3001; mov ecx, 7; rep movsb;
+ *       mov esi, 0x3100; mov edi, 0x3101; mov ecx, 2; rep movsd; hlt */
+START_TEST(test_rep_movs_overlap)
+{
+    rc_cpu *cpu = flat32(RC_VENDOR_INTEL, "be00300000bf01300000b907000000f3a4"
+                                          "be00310000bf01310000b902000000f3a5f4");
+    ck_assert_int_eq(rc_write_phys(cpu, 0x3000, "ABCDEFGHIJ", 10), RC_OK);
+    ck_assert_int_eq(rc_write_phys(cpu, 0x3100, "ABCDEFGHIJ", 10), RC_OK);
+    rc_exit ex;
+    ck_assert_int_eq(rc_run(cpu, 100, &ex), RC_OK);
+    ck_assert_int_eq(ex.reason, RC_EXIT_HLT);
+    char b1[11] = { 0 }, b2[11] = { 0 };
+    ck_assert_int_eq(rc_read_phys(cpu, 0x3000, b1, 10), RC_OK);
+    ck_assert_int_eq(rc_read_phys(cpu, 0x3100, b2, 10), RC_OK);
+    ck_assert_str_eq(b1, "AAAAAAAAIJ");
+    ck_assert_str_eq(b2, "AABCDDFGHJ");
+    ck_assert_uint_eq(reg(cpu, RC_REG_RSI), 0x3108);
+    ck_assert_uint_eq(reg(cpu, RC_REG_RDI), 0x3109);
+    ck_assert_uint_eq(reg(cpu, RC_REG_RCX), 0);
+    rc_destroy(cpu);
+}
+END_TEST
+
 /* Single-step: with TF = 1, #DB is raised after each instruction with
  * DR6.BS set and the saved RIP at the next instruction (SDM Vol. 3A
  * 18.3.1.4). */
@@ -232,6 +262,7 @@ int main(void)
     tcase_add_test(tc, test_self_modifying);
     tcase_add_test(tc, test_single_step);
     tcase_add_test(tc, test_invalidate_code);
+    tcase_add_test(tc, test_rep_movs_overlap);
     tcase_add_test(tc, test_io_exit);
     tcase_add_test(tc, test_two_cpus);
     suite_add_tcase(s, tc);

@@ -285,9 +285,108 @@ static rc_fault outs_iter(rc_cpu *cpu, const rc_insn *in, unsigned size)
 
 /* ------------------------------------------------------------------ handlers */
 
-RC_HANDLER(ex_movs) { return str_run(cpu, in, str_size(in), movs_iter, false); }
+/* ------------------------------------------------------------------ bulk REP MOVS / STOS */
+
+/* A host pointer to 'len' bytes at seg:off, all in one RAM page, when every
+ * check for the access passes; NULL sends the caller to the per-iteration
+ * path, which raises any fault with the exact partial-progress rules. The
+ * translation sets the A (and D) bits the accesses would set anyway. */
+static uint8_t *bulk_ptr(rc_cpu *cpu, unsigned seg, uint64_t off, uint64_t len, rc_access acc)
+{
+    uint64_t lin, phys;
+    if (RC_FAILED(rc_seg_linear(cpu, seg, off, (unsigned)len, acc, &lin)))
+        return NULL;
+    if ((lin & (RC_PAGE_SIZE - 1)) + len > RC_PAGE_SIZE)
+        return NULL;
+    if (RC_FAILED(rc_translate(cpu, lin, acc, &phys)))
+        return NULL;
+    uint8_t *host = rc_bus_host_page(cpu, phys, acc == RC_ACC_WRITE);
+    if (!host)
+        return NULL;
+    if (acc == RC_ACC_WRITE && rc_icache_page_has_code(cpu, phys))
+        rc_icache_invalidate_page(cpu, phys); /* self-modifying code stays coherent */
+    return host + (phys & (RC_PAGE_SIZE - 1));
+}
+
+/* Elements of 'size' bytes from linear 'lin' to the end of its page. */
+static inline uint64_t page_room(uint64_t lin, unsigned size)
+{
+    return (RC_PAGE_SIZE - (lin & (RC_PAGE_SIZE - 1))) / size;
+}
+
+/* REP MOVS / REP STOS forwards (DF = 0) between RAM pages: do as many
+ * iterations as fit in the current source and destination pages at once.
+ * Exactly what the iterations would do (element by element when the
+ * ranges overlap); returns false when this shortcut does not apply. */
+static bool rep_bulk(rc_cpu *cpu, const rc_insn *in, unsigned size, bool movs)
+{
+    if (in->rep == RC_REP_NONE || (cpu->rflags & (RC_FLAG_DF | RC_FLAG_TF)) || cpu->hooks.mem)
+        return false;
+    unsigned as = in->addrsize;
+    uint64_t mask = rc_size_mask(as);
+    uint64_t count = rc_get_gpr(cpu, REG_RCX, as, true);
+    uint64_t di = rc_get_gpr(cpu, REG_RDI, as, true);
+    uint64_t si = movs ? rc_get_gpr(cpu, REG_RSI, as, true) : 0;
+    uint64_t dlin, slin;
+    if (count < 2 || RC_FAILED(rc_seg_linear(cpu, RC_SEG_ES, di, size, RC_ACC_WRITE, &dlin)))
+        return false;
+    uint64_t n = page_room(dlin, size);
+    if (movs) {
+        if (RC_FAILED(rc_seg_linear(cpu, in->seg, si, size, RC_ACC_READ, &slin)))
+            return false;
+        uint64_t r = page_room(slin, size);
+        n = r < n ? r : n;
+    }
+    n = n < count ? n : count;
+    n = n < REP_MAX_ITER ? n : REP_MAX_ITER;
+    uint64_t bytes = n * size;
+    /* The index registers must not wrap inside the chunk (address size). */
+    if (n < 2 || di + bytes - 1 > mask || (movs && si + bytes - 1 > mask))
+        return false;
+    uint8_t *d = bulk_ptr(cpu, RC_SEG_ES, di, bytes, RC_ACC_WRITE);
+    uint8_t *src = movs ? bulk_ptr(cpu, in->seg, si, bytes, RC_ACC_READ) : NULL;
+    if (!d || (movs && !src))
+        return false;
+    if (movs) {
+        if (d + bytes <= src || src + bytes <= d) {
+            memcpy(d, src, bytes);
+        } else {
+            /* Overlap: each iteration reads its element, then writes it. */
+            for (uint64_t i = 0; i < bytes; i += size) {
+                uint64_t v;
+                memcpy(&v, src + i, size);
+                memcpy(d + i, &v, size);
+            }
+        }
+        rc_set_gpr(cpu, REG_RSI, as, true, (si + bytes) & mask);
+    } else {
+        uint64_t v = rc_get_gpr(cpu, REG_RAX, size, true); /* little-endian host */
+        if (size == 1)
+            memset(d, (int)v, bytes);
+        else
+            for (uint64_t i = 0; i < bytes; i += size)
+                memcpy(d + i, &v, size);
+    }
+    rc_set_gpr(cpu, REG_RDI, as, true, (di + bytes) & mask);
+    rc_set_gpr(cpu, REG_RCX, as, true, count - n);
+    if (count - n != 0)
+        cpu->rip = cpu->insn_rip; /* continue on the next step */
+    return true;
+}
+
+RC_HANDLER(ex_movs)
+{
+    if (rep_bulk(cpu, in, str_size(in), true))
+        return RC_NOFAULT;
+    return str_run(cpu, in, str_size(in), movs_iter, false);
+}
 RC_HANDLER(ex_cmps) { return str_run(cpu, in, str_size(in), cmps_iter, true); }
-RC_HANDLER(ex_stos) { return str_run(cpu, in, str_size(in), stos_iter, false); }
+RC_HANDLER(ex_stos)
+{
+    if (rep_bulk(cpu, in, str_size(in), false))
+        return RC_NOFAULT;
+    return str_run(cpu, in, str_size(in), stos_iter, false);
+}
 RC_HANDLER(ex_lods) { return str_run(cpu, in, str_size(in), lods_iter, false); }
 RC_HANDLER(ex_scas) { return str_run(cpu, in, str_size(in), scas_iter, true); }
 RC_HANDLER(ex_ins) { return str_run(cpu, in, io_size(in), ins_iter, false); }
