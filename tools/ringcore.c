@@ -6,19 +6,26 @@
  * An ordinary embedder: it uses only include/ringcore.h, plus Capstone for
  * the disassembly (through tools/lib/trace.c).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <capstone/capstone.h>
+#ifdef RC_HAVE_CJSON
+#include <cjson/cJSON.h>
+#endif
 
 #include "lib/explain.h"
 #include "lib/hex.h"
 #include "lib/machine.h"
 #include "lib/regs.h"
 #include "lib/trace.h"
+#include "lib/vbackend.h"
+#include "lib/vector.h"
 
 /* Exit statuses (docs/cli.md "Exit status"). */
 enum {
@@ -41,6 +48,7 @@ enum {
 static const char usage_text[] =
     "usage: ringcore run [options] HEX...\n"
     "       ringcore run [options] --file PATH\n"
+    "       ringcore vectors run [--json] PATH...   (see 'ringcore vectors --help')\n"
     "       ringcore --help | --version\n"
     "\n"
     "Runs raw x86 instruction bytes on the standard machine (docs/standard-machine.md)\n"
@@ -385,6 +393,297 @@ static int cmd_run(int argc, char **argv)
     return exit_status(&r);
 }
 
+/* ================================================================== vectors */
+
+/* `ringcore vectors` exit statuses (docs/vectors.md "Running"). */
+enum {
+    VEXIT_PASS = 0,      /* every vector agrees with its recording */
+    VEXIT_FORMAT = 1,    /* a file is unreadable or malformed */
+    VEXIT_USAGE = 2,
+    VEXIT_FAIL = 3,      /* at least one vector differs (or could not run) */
+};
+
+static const char vectors_usage[] =
+    "usage: ringcore vectors run [--json] [--verbose] [--name SUBSTR] PATH...\n"
+    "\n"
+    "Runs every test vector (docs/vectors.md) found in PATH (files, or directories\n"
+    "searched recursively for *.json) on ringcore and compares the outcome with the\n"
+    "recorded expectation. Prints a line per failing vector with the differing\n"
+    "fields, then a summary per area and per source.\n"
+    "exit status: 0 all pass, 1 malformed or unreadable file, 2 usage, 3 a vector failed\n";
+
+typedef struct vpaths {
+    char **p;
+    size_t n, cap;
+} vpaths;
+
+static int vpaths_add(vpaths *v, const char *s)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 64;
+        char **np = realloc(v->p, cap * sizeof *np);
+        if (!np)
+            return -1;
+        v->p = np;
+        v->cap = cap;
+    }
+    v->p[v->n] = strdup(s);
+    return v->p[v->n++] ? 0 : -1;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Files named on the command line are taken as they are; directories are
+ * searched recursively for *.json, in name order. */
+static int collect(const char *path, bool top, vpaths *out)
+{
+    struct stat st;
+    if (stat(path, &st)) {
+        fprintf(stderr, "ringcore: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        size_t l = strlen(path);
+        if (top || (l > 5 && !strcmp(path + l - 5, ".json")))
+            return vpaths_add(out, path);
+        return 0;
+    }
+    DIR *d = opendir(path);
+    if (!d) {
+        fprintf(stderr, "ringcore: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    vpaths here = { 0 };
+    struct dirent *e;
+    int r = 0;
+    while ((e = readdir(d)) && !r) {
+        if (e->d_name[0] == '.')
+            continue;
+        size_t len = strlen(path) + strlen(e->d_name) + 2;
+        char *full = malloc(len);
+        if (!full) {
+            r = -1;
+            break;
+        }
+        snprintf(full, len, "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
+                 e->d_name);
+        r = vpaths_add(&here, full);
+        free(full);
+    }
+    closedir(d);
+    qsort(here.p, here.n, sizeof *here.p, cmp_str);
+    for (size_t i = 0; i < here.n; i++) {
+        if (!r)
+            r = collect(here.p[i], false, out);
+        free(here.p[i]);
+    }
+    free(here.p);
+    return r;
+}
+
+typedef struct tally {
+    char name[96];
+    unsigned total, pass;
+} tally;
+
+typedef struct tallies {
+    tally t[512];
+    unsigned n;
+} tallies;
+
+static void tally_add(tallies *ts, const char *name, bool pass)
+{
+    unsigned i = 0;
+    while (i < ts->n && strcmp(ts->t[i].name, name))
+        i++;
+    if (i == ts->n) {
+        if (ts->n == sizeof ts->t / sizeof ts->t[0])
+            return;
+        snprintf(ts->t[ts->n++].name, sizeof ts->t[0].name, "%s", name);
+    }
+    ts->t[i].total++;
+    ts->t[i].pass += pass;
+}
+
+static void tally_print(const tallies *ts, const char *title)
+{
+    printf("%-40s %8s %6s %6s\n", title, "vectors", "pass", "fail");
+    for (unsigned i = 0; i < ts->n; i++)
+        printf("%-40s %8u %6u %6u\n", ts->t[i].name, ts->t[i].total, ts->t[i].pass,
+               ts->t[i].total - ts->t[i].pass);
+}
+
+#ifdef RC_HAVE_CJSON
+static cJSON *tally_json(const tallies *ts)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (unsigned i = 0; i < ts->n; i++) {
+        cJSON *t = cJSON_CreateObject();
+        cJSON_AddNumberToObject(t, "vectors", ts->t[i].total);
+        cJSON_AddNumberToObject(t, "pass", ts->t[i].pass);
+        cJSON_AddNumberToObject(t, "fail", ts->t[i].total - ts->t[i].pass);
+        cJSON_AddItemToObject(o, ts->t[i].name, t);
+    }
+    return o;
+}
+#endif
+
+typedef struct vopts {
+    bool json, verbose;
+    const char *name;
+} vopts;
+
+/* The source's kind for the summary: "native:AuthenticAMD-25-1" stays
+ * whole; "sdm:Vol.3A/6.15" is grouped as "sdm". */
+static void source_group(const char *s, char *out, size_t n)
+{
+    if (!strncmp(s, "sdm:", 4) || !strncmp(s, "apm:", 4))
+        snprintf(out, n, "%.3s", s);
+    else
+        snprintf(out, n, "%s", s);
+}
+
+static int vectors_run(int argc, char **argv, int first)
+{
+    vopts o = { 0 };
+    vpaths files = { 0 };
+    int i = first;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--json")) o.json = true;
+        else if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) o.verbose = true;
+        else if (is_opt(a, "--name")) {
+            o.name = opt_value(argc, argv, &i, "--name", a);
+            if (!o.name)
+                return usage_error("--name needs a value");
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(vectors_usage, stdout);
+            return VEXIT_PASS;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("vectors run: unknown option '%s'", a);
+        } else if (collect(a, true, &files)) {
+            return VEXIT_FORMAT;
+        }
+    }
+#ifndef RC_HAVE_CJSON
+    (void)o;
+    fprintf(stderr, "ringcore: vectors: this ringcore was built without cJSON\n");
+    return VEXIT_USAGE;
+#else
+    if (!files.n)
+        return usage_error("vectors run: no PATH given (a file or directory of *.json)");
+    static tallies areas, sources;
+    areas.n = sources.n = 0;
+    unsigned total = 0, pass = 0, bad_files = 0;
+    cJSON *jres = o.json ? cJSON_CreateArray() : NULL;
+    for (size_t fi = 0; fi < files.n; fi++) {
+        rcv_file f;
+        char err[1024];
+        if (rcv_file_load(files.p[fi], &f, err, sizeof err)) {
+            fprintf(stderr, "ringcore: %s\n", err);
+            bad_files++;
+            continue;
+        }
+        for (unsigned k = 0; k < f.n; k++) {
+            const rcv_vector *v = &f.v[k];
+            if (o.name && !strstr(v->name, o.name))
+                continue;
+            rcv_result r;
+            static char diff[8192];
+            unsigned nd = 0;
+            diff[0] = 0;
+            if (rcv_backend_ringcore.run(v, &r, err, sizeof err)) {
+                snprintf(diff, sizeof diff, "setup: %s\n", err);
+                nd = 1;
+            } else {
+                nd = rcv_compare(v, &r, diff, sizeof diff);
+                rcv_backend_ringcore.release(&r);
+            }
+            total++;
+            pass += nd == 0;
+            tally_add(&areas, v->area, nd == 0);
+            for (unsigned s = 0; s < v->expect.nsources; s++) {
+                char g[96];
+                source_group(v->expect.sources[s], g, sizeof g);
+                tally_add(&sources, g, nd == 0);
+            }
+            if (o.json) {
+                cJSON *jr = cJSON_CreateObject();
+                cJSON_AddStringToObject(jr, "file", v->file);
+                cJSON_AddStringToObject(jr, "name", v->name);
+                cJSON_AddStringToObject(jr, "area", v->area);
+                cJSON_AddBoolToObject(jr, "pass", nd == 0);
+                cJSON *jd = cJSON_AddArrayToObject(jr, "diffs");
+                for (char *line = diff; *line;) {
+                    char *nl = strchr(line, '\n');
+                    if (nl)
+                        *nl = 0;
+                    cJSON_AddItemToArray(jd, cJSON_CreateString(line));
+                    if (!nl)
+                        break;
+                    line = nl + 1;
+                }
+                cJSON_AddItemToArray(jres, jr);
+            } else if (nd) {
+                size_t l = strlen(diff);
+                while (l && diff[l - 1] == '\n')
+                    diff[--l] = 0;
+                for (char *p = diff; (p = strchr(p, '\n'));)
+                    *p = ';', p++;
+                printf("FAIL %s: vector \"%s\": %s\n", v->file, v->name, diff);
+            } else if (o.verbose) {
+                printf("pass %s: vector \"%s\"\n", v->file, v->name);
+            }
+        }
+        rcv_file_free(&f);
+    }
+    for (size_t k = 0; k < files.n; k++)
+        free(files.p[k]);
+    free(files.p);
+    if (o.json) {
+        cJSON *top = cJSON_CreateObject();
+        cJSON_AddItemToObject(top, "results", jres);
+        cJSON_AddItemToObject(top, "areas", tally_json(&areas));
+        cJSON_AddItemToObject(top, "sources", tally_json(&sources));
+        cJSON_AddNumberToObject(top, "vectors", total);
+        cJSON_AddNumberToObject(top, "pass", pass);
+        cJSON_AddNumberToObject(top, "fail", total - pass);
+        cJSON_AddNumberToObject(top, "malformed_files", bad_files);
+        char *s = cJSON_PrintUnformatted(top);
+        puts(s ? s : "{}");
+        cJSON_free(s);
+        cJSON_Delete(top);
+    } else {
+        printf("\n");
+        tally_print(&areas, "area");
+        printf("\n");
+        tally_print(&sources, "source");
+        printf("\ntotal: %u vectors, %u pass, %u fail%s", total, pass, total - pass,
+               bad_files ? "" : "\n");
+        if (bad_files)
+            printf(", %u malformed file%s\n", bad_files, bad_files == 1 ? "" : "s");
+    }
+    fflush(stdout);
+    if (bad_files)
+        return VEXIT_FORMAT;
+    return pass == total ? VEXIT_PASS : VEXIT_FAIL;
+#endif
+}
+
+static int cmd_vectors(int argc, char **argv)
+{
+    if (argc < 3 || !strcmp(argv[2], "-h") || !strcmp(argv[2], "--help")) {
+        fputs(vectors_usage, argc < 3 ? stderr : stdout);
+        return argc < 3 ? VEXIT_USAGE : VEXIT_PASS;
+    }
+    if (!strcmp(argv[2], "run"))
+        return vectors_run(argc, argv, 3);
+    return usage_error("vectors: unknown subcommand '%s' (run)", argv[2]);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -402,5 +701,7 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "run"))
         return cmd_run(argc, argv);
-    return usage_error("unknown command '%s' (the command is 'run')", cmd);
+    if (!strcmp(cmd, "vectors"))
+        return cmd_vectors(argc, argv);
+    return usage_error("unknown command '%s' (the commands are 'run' and 'vectors')", cmd);
 }
