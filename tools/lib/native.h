@@ -129,7 +129,7 @@ typedef struct rc_native_result {
     /* signal (FAULT, MARKER, TIMEOUT, SYSCALL, SETUP; DIED: the killing signal) */
     int signo;
     int si_code;
-    uint64_t si_addr;
+    uint64_t sig_addr;       /* siginfo si_addr (named so: si_addr is a libc macro) */
     int exit_status;         /* DIED: exit status when the child exited (else -1) */
     /* the kernel's fault record (ucontext uc_mcontext) */
     int vector;              /* REG_TRAPNO: the exception vector; -1 when none */
@@ -145,7 +145,9 @@ typedef struct rc_native_result {
     /* why some fields are not the CPU's answer (e.g. "cr2: not a #PF") */
     const char *not_judged[RC_NATIVE_MAX_NOTES];
     unsigned nnot_judged;
-    const char *why;         /* REFUSED / DIED / SETUP: the reason, in words */
+    const char *why;         /* REFUSED / DIED / SETUP / TIMEOUT / SYSCALL: the reason, in
+                              * words (a static string or this result's 'detail') */
+    char detail[160];
     double seconds;          /* wall time of the whole run (fork to reap) */
 } rc_native_result;
 

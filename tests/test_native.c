@@ -1,0 +1,586 @@
+/*
+ * test_native.c - the native judge (tools/lib/native.c): cases run at ring 3
+ * of this host's CPU in a forked child, the outcome read from the signal
+ * frame.
+ *
+ * Every expectation below is worked by hand from the SDM (the derivation is
+ * in the comment above it) and, for how Linux reports a fault, from
+ * arch/x86/kernel/traps.c and arch/x86/mm/fault.c (docs/native.md). The CPU
+ * is then the judge: a wrong derivation or a wrong runner fails the test.
+ */
+#define _GNU_SOURCE
+#include <check.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "lib/native.h"
+
+/* Case addresses: below 4 GiB (reachable from 32-bit code), far from the
+ * PIE binary (0x55..), the heap and the mmap area (0x7f..). */
+#define CODE 0x60000000ull
+#define DATA 0x60010000ull
+#define STACK 0x60020000ull
+#define CODE16 0x60030000ull
+#define DATA16 0x60040000ull
+#define NOPAGE 0x60050000ull
+
+/* GPR indexes (SDM encoding) */
+enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI };
+
+/* Vectors (SDM Vol. 3A 6.3.1 Table 6-1) */
+#define V_DE 0
+#define V_DB 1
+#define V_OF 4
+#define V_UD 6
+#define V_NP 11
+#define V_SS 12
+#define V_GP 13
+#define V_PF 14
+#define V_AC 17
+
+#define F_CF 0x1ull
+#define F_PF 0x4ull
+#define F_AF 0x10ull
+#define F_ZF 0x40ull
+#define F_SF 0x80ull
+#define F_TF 0x100ull
+#define F_IF 0x200ull
+#define F_OF 0x800ull
+#define F_AC 0x40000ull
+#define F_STATUS (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
+
+static void run_ok(const rc_native_case *c, rc_native_result *r)
+{
+    char err[256];
+    int rc = rc_native_run(c, r, err, sizeof err);
+    ck_assert_msg(rc == 0, "rc_native_run: %s", err);
+}
+
+static void expect_fault(const rc_native_result *r, int signo, int vector, uint64_t err,
+                         uint64_t rip)
+{
+    ck_assert_msg(r->end == RC_NATIVE_END_FAULT, "end %d (%s)", r->end, r->why ? r->why : "");
+    ck_assert_int_eq(r->signo, signo);
+    ck_assert_int_eq(r->vector, vector);
+    ck_assert_uint_eq(r->err, err);
+    ck_assert_uint_eq(r->linear_rip, rip);
+}
+
+/* 64-bit code with a stack page at STACK (RSP in its middle). */
+static void case64(rc_native_case *c, const uint8_t *code, size_t len)
+{
+    rc_native_case_init(c, RC_NATIVE_LONG64);
+    c->code = code;
+    c->code_len = len;
+    c->code_addr = CODE;
+    c->gpr[RSP] = STACK + 0x800;
+    rc_native_add_region(c, STACK, 0x1000, NULL, 0, PROT_READ | PROT_WRITE, NULL);
+}
+
+START_TEST(add64_final_registers)
+{
+    /* add rax, rbx (48 01 d8); add rcx, 5 (48 83 c1 05)
+     * SDM Vol. 2A ADD: DEST <- DEST + SRC, flags OF SF ZF AF CF PF by the result.
+     * 1) 0x7fffffffffffffff + 1 = 0x8000000000000000.
+     * 2) 0xfffffffffffffffd + 5 = 2 (carry out of bit 63): CF = 1; operands of
+     *    different sign: OF = 0; SF = 0, ZF = 0; low nibbles 0xd + 0x5 = 0x12:
+     *    AF = 1; low byte 0x02 has one bit set: PF = 0.
+     * RFLAGS = 0x2 | IF (0x200, always set at CPL 3 under Linux) | CF | AF = 0x213. */
+    static const uint8_t code[] = { 0x48, 0x01, 0xd8, 0x48, 0x83, 0xc1, 0x05 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, code, sizeof code);
+    c.gpr[RAX] = 0x7fffffffffffffffull;
+    c.gpr[RBX] = 1;
+    c.gpr[RCX] = 0xfffffffffffffffdull;
+    c.gpr[RDX] = 0x1122334455667788ull;
+    c.gpr[12] = 0xdeadbeefcafef00dull;
+    run_ok(&c, &r);
+    ck_assert_msg(r.end == RC_NATIVE_END_MARKER, "end %d (%s)", r.end, r.why ? r.why : "");
+    ck_assert_uint_eq(r.gpr[RAX], 0x8000000000000000ull);
+    ck_assert_uint_eq(r.gpr[RBX], 1);
+    ck_assert_uint_eq(r.gpr[RCX], 2);
+    ck_assert_uint_eq(r.gpr[RDX], 0x1122334455667788ull); /* untouched registers survive */
+    ck_assert_uint_eq(r.gpr[12], 0xdeadbeefcafef00dull);
+    ck_assert_uint_eq(r.gpr[RSP], STACK + 0x800);
+    ck_assert_uint_eq(r.rflags & (F_STATUS | F_IF | 0x2), 0x213);
+    ck_assert_uint_eq(r.rip, CODE + sizeof code); /* end of the code */
+    ck_assert_uint_eq(r.cs, RC_NATIVE_USER_CS);
+    ck_assert_uint_eq(r.ss, RC_NATIVE_USER_DS);
+    printf("native: add64 ran in %.3f ms on %s\n", r.seconds * 1e3, rc_native_cpu_name());
+}
+END_TEST
+
+START_TEST(flags_in_are_loaded)
+{
+    /* pushfq; pop rax (9c 58): RAX = the RFLAGS the runner loaded. Input CF|ZF|OF|DF
+     * (DF = 0x400); IF = 1 (CPL 3, IOPL 0: IRET leaves IF... Linux runs with IF = 1);
+     * PUSHF stores RF and VM as 0 (SDM Vol. 2B PUSHF) -> 0x2 | 0x1 | 0x40 | 0x800 |
+     * 0x400 | 0x200 = 0xe43. */
+    static const uint8_t code[] = { 0x9c, 0x58 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, code, sizeof code);
+    c.rflags = 0x2 | F_CF | F_ZF | F_OF | 0x400 | F_IF;
+    run_ok(&c, &r);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_MARKER);
+    ck_assert_uint_eq(r.gpr[RAX], 0xe43);
+}
+END_TEST
+
+START_TEST(divide_error)
+{
+    /* div ecx (f7 f1) with ECX = 0: SDM Vol. 2A DIV "IF SRC = 0 THEN #DE".
+     * A fault: RIP = the DIV. Linux: SIGFPE, FPE_INTDIV, trapno 0, err 0. */
+    static const uint8_t code[] = { 0xf7, 0xf1 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, code, sizeof code);
+    c.gpr[RAX] = 7;
+    run_ok(&c, &r);
+    expect_fault(&r, SIGFPE, V_DE, 0, CODE);
+    ck_assert_int_eq(r.si_code, FPE_INTDIV);
+}
+END_TEST
+
+START_TEST(invalid_opcode)
+{
+    /* nop; ud2 (90 0f 0b): SDM Vol. 2B UD "raises #UD"; a fault at the UD2
+     * (CODE + 1). Linux: SIGILL, ILL_ILLOPN, trapno 6. */
+    static const uint8_t code[] = { 0x90, 0x0f, 0x0b };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, code, sizeof code);
+    run_ok(&c, &r);
+    expect_fault(&r, SIGILL, V_UD, 0, CODE + 1);
+    ck_assert_int_eq(r.si_code, ILL_ILLOPN);
+}
+END_TEST
+
+START_TEST(hlt_at_cpl3)
+{
+    /* hlt (f4): SDM Vol. 2A HLT "#GP(0) if the current privilege level is not 0".
+     * Linux: SIGSEGV, SI_KERNEL, trapno 13, err 0. */
+    static const uint8_t code[] = { 0xf4 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, code, sizeof code);
+    run_ok(&c, &r);
+    expect_fault(&r, SIGSEGV, V_GP, 0, CODE);
+    ck_assert_int_eq(r.si_code, SI_KERNEL);
+}
+END_TEST
+
+START_TEST(page_faults)
+{
+    /* SDM Vol. 3A 4.7 page-fault error code: P (bit 0) = 0 not-present / 1
+     * protection; W/R (bit 1) = write; U/S (bit 2) = user-mode access; I/D
+     * (bit 4) = instruction fetch (with EFER.NXE = 1, as Linux sets it).
+     * CR2 = the linear address accessed. A fault: RIP = the instruction.
+     *   read  of a PROT_NONE page (no present PTE):      U           = 0x4
+     *   write of a PROT_NONE page:                       U|W         = 0x6
+     *   write of a PROT_READ page (present, R/W = 0):    P|W|U       = 0x7
+     *   fetch from a PROT_READ page (present, XD = 1):   P|U|I       = 0x15 */
+    static const uint8_t rd[] = { 0x8b, 0x03 };        /* mov eax, [rbx] */
+    static const uint8_t wr[] = { 0x89, 0x03 };        /* mov [rbx], eax */
+    static const uint8_t jmp[] = { 0xff, 0xe3 };       /* jmp rbx */
+    static const struct {
+        const uint8_t *code;
+        int prot;
+        uint64_t off, err, rip_off;
+        bool fetch;
+    } t[] = {
+        { rd, PROT_NONE, 0x10, 0x4, 0, false },
+        { wr, PROT_NONE, 0x20, 0x6, 0, false },
+        { wr, PROT_READ, 0x30, 0x7, 0, false },
+        { jmp, PROT_READ, 0x40, 0x15, 0, true },
+    };
+    for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {
+        rc_native_case c;
+        rc_native_result r;
+        case64(&c, t[i].code, 2);
+        rc_native_add_region(&c, NOPAGE, 0x1000, NULL, 0, t[i].prot, NULL);
+        c.gpr[RBX] = NOPAGE + t[i].off;
+        run_ok(&c, &r);
+        uint64_t rip = t[i].fetch ? NOPAGE + t[i].off : CODE;
+        expect_fault(&r, SIGSEGV, V_PF, t[i].err, rip);
+        ck_assert_uint_eq(r.cr2, NOPAGE + t[i].off);
+        ck_assert_uint_eq(r.sig_addr, NOPAGE + t[i].off);
+    }
+}
+END_TEST
+
+START_TEST(int_n_dpl_check)
+{
+    /* int 0x0d (cd 0d): Linux's IDT gate 13 has DPL 0; SDM Vol. 2A INT n
+     * "IF software interrupt AND gate DPL < CPL THEN #GP(vector * 8 + 2)"
+     * (error code: IDT bit 1 set, SDM Vol. 3A 6.13) = 0x68 + 2 = 0x6a; a fault
+     * at the INT. int 4 (cd 04): gate 4 has DPL 3 (arch/x86/kernel/idt.c SYSG):
+     * #OF delivered as a trap (RIP after the INT) -> SIGSEGV, trapno 4. */
+    static const uint8_t i0d[] = { 0x90, 0xcd, 0x0d };
+    static const uint8_t i04[] = { 0xcd, 0x04, 0x90 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, i0d, sizeof i0d);
+    run_ok(&c, &r);
+    expect_fault(&r, SIGSEGV, V_GP, 0x6a, CODE + 1);
+    case64(&c, i04, sizeof i04);
+    run_ok(&c, &r);
+    expect_fault(&r, SIGSEGV, V_OF, 0, CODE + 2);
+}
+END_TEST
+
+START_TEST(compat32_sequence)
+{
+    /* CS = 0x23 (compatibility mode, flat 32-bit): mov eax, 0xffffffff
+     * (b8 ff ff ff ff); add eax, 2 (83 c0 02); push eax (50).
+     * ADD: 0xffffffff + 2 = 0x1 with CF = 1, OF = 0, SF = 0, ZF = 0, AF = 1
+     * (0xf + 0x2 = 0x11), PF = 0 (one bit). PUSH (SDM Vol. 2B, 32-bit stack):
+     * ESP -= 4, [ESP] = 1. Compared: the low 32 bits (SDM Vol. 1 3.4.1.1: the
+     * upper halves are undefined after compatibility mode). */
+    static const uint8_t code[] = { 0xb8, 0xff, 0xff, 0xff, 0xff, 0x83, 0xc0, 0x02, 0x50 };
+    static uint8_t stack[0x1000];
+    rc_native_case c;
+    rc_native_result r;
+    rc_native_case_init(&c, RC_NATIVE_COMPAT32);
+    c.code = code;
+    c.code_len = sizeof code;
+    c.code_addr = CODE;
+    c.gpr[RSP] = STACK + 0x800;
+    memset(stack, 0xa5, sizeof stack);
+    rc_native_add_region(&c, STACK, 0x1000, NULL, 0, PROT_READ | PROT_WRITE, stack);
+    run_ok(&c, &r);
+    ck_assert_msg(r.end == RC_NATIVE_END_MARKER, "end %d vec %d (%s)", r.end, r.vector,
+                  r.why ? r.why : "");
+    ck_assert_uint_eq(r.cs, RC_NATIVE_USER32_CS);
+    ck_assert_uint_eq((uint32_t)r.gpr[RAX], 1);
+    ck_assert_uint_eq((uint32_t)r.gpr[RSP], STACK + 0x7fc);
+    ck_assert_uint_eq(r.rflags & F_STATUS, F_CF | F_AF);
+    ck_assert_uint_eq(r.rip, CODE + sizeof code);
+    uint32_t pushed;
+    memcpy(&pushed, stack + 0x7fc, 4);
+    ck_assert_uint_eq(pushed, 1);
+    ck_assert_uint_eq(stack[0x800], 0); /* the rest of the page was zero */
+}
+END_TEST
+
+/* LDT entries for the 16-bit cases (SDM Vol. 3A 3.4.5): entry 1 = 16-bit
+ * execute/read code at CODE16, limit 0xffff; entry 2 = 16-bit read/write
+ * data at DATA16, limit 0xfff (byte granular). */
+#define SEL_CODE16 RC_NATIVE_LDT_SEL(1) /* 0x0f */
+#define SEL_DATA16 RC_NATIVE_LDT_SEL(2) /* 0x17 */
+
+static void case16(rc_native_case *c, const uint8_t *code, size_t len, uint8_t *data_out,
+                   const uint8_t *data_in)
+{
+    rc_native_case_init(c, RC_NATIVE_PROT16);
+    rc_native_ldt code_seg = { .index = 1, .base = CODE16, .limit = 0xffff, .code = true };
+    rc_native_ldt data_seg = { .index = 2, .base = DATA16, .limit = 0xfff };
+    rc_native_add_ldt(c, &code_seg);
+    rc_native_add_ldt(c, &data_seg);
+    rc_native_add_region(c, DATA16, 0x1000, data_in, 0x1000, PROT_READ | PROT_WRITE, data_out);
+    c->cs = SEL_CODE16;
+    c->ds = SEL_DATA16;
+    c->code = code;
+    c->code_len = len;
+    c->code_addr = CODE16; /* IP = 0 */
+}
+
+START_TEST(prot16_ldt_segments)
+{
+    /* 16-bit code (D = 0): mov ax, 0x1234 (b8 34 12); mov [bx], ax (89 07:
+     * ModRM mod 00 rm 111 = [BX]); mov cx, [0x0ffe] (8b 0e fe 0f: rm 110 =
+     * disp16). DS = LDT 2, base DATA16: the store writes DATA16 + BX, the load
+     * reads the word at DATA16 + 0xffe = offsets 0xffe..0xfff <= limit 0xfff. */
+    static const uint8_t code[] = { 0xb8, 0x34, 0x12, 0x89, 0x07, 0x8b, 0x0e, 0xfe, 0x0f };
+    static uint8_t in[0x1000], out[0x1000];
+    memset(in, 0, sizeof in);
+    in[0xffe] = 0xef, in[0xfff] = 0xbe;
+    rc_native_case c;
+    rc_native_result r;
+    case16(&c, code, sizeof code, out, in);
+    c.gpr[RBX] = 0x10;
+    run_ok(&c, &r);
+    ck_assert_msg(r.end == RC_NATIVE_END_MARKER, "end %d vec %d err %#" PRIx64 " rip %#" PRIx64
+                  " (%s)", r.end, r.vector, r.err, r.rip, r.why ? r.why : "");
+    ck_assert_uint_eq(r.cs, SEL_CODE16);
+    ck_assert_uint_eq(r.ds, SEL_DATA16);
+    ck_assert_uint_eq(r.rip, sizeof code);           /* IP, relative to CS.base */
+    ck_assert_uint_eq(r.linear_rip, CODE16 + sizeof code);
+    ck_assert_uint_eq(r.gpr[RCX] & 0xffff, 0xbeef);
+    ck_assert_uint_eq(out[0x10], 0x34);
+    ck_assert_uint_eq(out[0x11], 0x12);
+
+    /* mov cx, [0x0fff] (8b 0e ff 0f): the word's last byte is at offset 0x1000 >
+     * limit 0xfff: SDM Vol. 3A 5.3 "limit checking" -> #GP(0) (DS, not SS);
+     * a fault at IP 0. Linux: SIGSEGV, trapno 13, err 0. */
+    static const uint8_t over[] = { 0x8b, 0x0e, 0xff, 0x0f };
+    case16(&c, over, sizeof over, NULL, in);
+    run_ok(&c, &r);
+    expect_fault(&r, SIGSEGV, V_GP, 0, CODE16);
+    ck_assert_uint_eq(r.rip, 0);
+    ck_assert_uint_eq(r.cs, SEL_CODE16);
+}
+END_TEST
+
+START_TEST(prot32_ldt_code_base)
+{
+    /* 32-bit LDT code segment with base CODE16 - 0x1000: the code at CODE16 runs
+     * at EIP 0x1000. mov eax, 0x11 (b8 11 00 00 00); ud2 (0f 0b): #UD at EIP 0x1005. */
+    static const uint8_t code[] = { 0xb8, 0x11, 0x00, 0x00, 0x00, 0x0f, 0x0b };
+    rc_native_case c;
+    rc_native_result r;
+    rc_native_case_init(&c, RC_NATIVE_PROT32);
+    rc_native_ldt cs32 = { .index = 5, .base = CODE16 - 0x1000, .limit = 0xfffff,
+                           .seg_32bit = true, .code = true, .limit_in_pages = true };
+    rc_native_add_ldt(&c, &cs32);
+    c.cs = RC_NATIVE_LDT_SEL(5);
+    c.code = code;
+    c.code_len = sizeof code;
+    c.code_addr = CODE16;
+    run_ok(&c, &r);
+    expect_fault(&r, SIGILL, V_UD, 0, CODE16 + 5);
+    ck_assert_uint_eq(r.rip, 0x1005);
+    ck_assert_uint_eq((uint32_t)r.gpr[RAX], 0x11);
+}
+END_TEST
+
+START_TEST(not_present_selector)
+{
+    /* LDT entry 3 is a data segment with P = 0. mov eax, 0x1f (b8 1f 00 00 00);
+     * mov ds, eax (8e d8). SDM Vol. 2B MOV (segment load): "IF segment not
+     * marked present THEN #NP(selector)"; error code (SDM Vol. 3A 6.13) = index
+     * 3 << 3 | TI (4), EXT = IDT = 0 -> 0x1c. A fault at the MOV (CODE + 5).
+     * Linux: SIGBUS, trapno 11. */
+    static const uint8_t code[] = { 0xb8, 0x1f, 0x00, 0x00, 0x00, 0x8e, 0xd8 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, code, sizeof code);
+    rc_native_ldt np = { .index = 3, .base = DATA, .limit = 0xfff, .not_present = true };
+    rc_native_add_ldt(&c, &np);
+    run_ok(&c, &r);
+    expect_fault(&r, SIGBUS, V_NP, 0x1c, CODE + 5);
+    ck_assert_uint_eq(r.ds, RC_NATIVE_USER_DS); /* DS unchanged by the faulting load */
+}
+END_TEST
+
+START_TEST(stack_and_alignment)
+{
+    /* mov rsp, 0x8000000000000000 (48 bc imm64); push rax (50): a stack
+     * reference to a non-canonical address: SDM Vol. 3A 6.15 "Interrupt 12":
+     * #SS(0). Linux: SIGBUS, trapno 12. A fault at the PUSH (CODE + 10). */
+    static const uint8_t ss[] = { 0x48, 0xbc, 0, 0, 0, 0, 0, 0, 0, 0x80, 0x50 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, ss, sizeof ss);
+    run_ok(&c, &r);
+    expect_fault(&r, SIGBUS, V_SS, 0, CODE + 10);
+
+    /* mov eax, [rbx + 1] (8b 43 01) with RBX 4-aligned, RFLAGS.AC = 1, CPL 3
+     * and Linux's CR0.AM = 1: SDM Vol. 3A 6.15 "Interrupt 17": #AC(0) on an
+     * unaligned doubleword. Linux: SIGBUS, BUS_ADRALN, trapno 17. */
+    static const uint8_t ac[] = { 0x8b, 0x43, 0x01 };
+    case64(&c, ac, sizeof ac);
+    rc_native_add_region(&c, DATA, 0x1000, NULL, 0, PROT_READ | PROT_WRITE, NULL);
+    c.gpr[RBX] = DATA + 0x100;
+    c.rflags |= F_AC;
+    run_ok(&c, &r);
+    expect_fault(&r, SIGBUS, V_AC, 0, CODE);
+    ck_assert_int_eq(r.si_code, BUS_ADRALN);
+}
+END_TEST
+
+START_TEST(single_step)
+{
+    /* TF loaded by IRETQ: SDM Vol. 3B 18.3.1.4: the single-step trap follows the
+     * first instruction at the destination -> #DB after the NOP, RIP = CODE + 1.
+     * Linux: SIGTRAP, TRAP_TRACE, trapno 1. */
+    static const uint8_t code[] = { 0x90, 0x90 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, code, sizeof code);
+    c.rflags |= F_TF;
+    run_ok(&c, &r);
+    expect_fault(&r, SIGTRAP, V_DB, 0, CODE + 1);
+    ck_assert_int_eq(r.si_code, TRAP_TRACE);
+}
+END_TEST
+
+START_TEST(hard_death_and_garbage)
+{
+    /* jmp rax (ff e0) to 0x10: nothing is mapped there (Linux mmap_min_addr):
+     * a fetch #PF, error code U|I = 0x14, CR2 = RIP = 0x10. */
+    static const uint8_t jmp[] = { 0xff, 0xe0 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, jmp, sizeof jmp);
+    c.gpr[RAX] = 0x10;
+    run_ok(&c, &r);
+    expect_fault(&r, SIGSEGV, V_PF, 0x14, 0x10);
+    ck_assert_uint_eq(r.cr2, 0x10);
+
+    /* No handler: the UD2's SIGILL kills the child; the runner reports it. */
+    static const uint8_t ud2[] = { 0x0f, 0x0b };
+    case64(&c, ud2, sizeof ud2);
+    c.flags |= RC_NATIVE_NO_HANDLER;
+    run_ok(&c, &r);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_DIED);
+    ck_assert_int_eq(r.signo, SIGILL);
+    ck_assert_ptr_nonnull(r.why);
+
+    /* A loop past its deadline: jmp $ (eb fe), 100 ms. */
+    static const uint8_t loop[] = { 0xeb, 0xfe };
+    case64(&c, loop, sizeof loop);
+    c.timeout_ms = 100;
+    run_ok(&c, &r);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_TIMEOUT);
+    ck_assert_uint_eq(r.linear_rip, CODE);
+
+    /* The runner still works afterwards. */
+    static const uint8_t nop[] = { 0x90 };
+    case64(&c, nop, sizeof nop);
+    run_ok(&c, &r);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_MARKER);
+}
+END_TEST
+
+START_TEST(kernel_answered_refused)
+{
+    static const struct {
+        rc_native_mode mode;
+        uint8_t code[4];
+        size_t len;
+        const char *name;
+    } t[] = {
+        { RC_NATIVE_LONG64, { 0x0f, 0x05 }, 2, "SYSCALL" },
+        { RC_NATIVE_COMPAT32, { 0xcd, 0x80 }, 2, "INT 0x80" },
+        { RC_NATIVE_LONG64, { 0x0f, 0x01, 0x00 }, 3, "SGDT" },        /* sgdt [rax] */
+        { RC_NATIVE_LONG64, { 0x0f, 0x01, 0x08 }, 3, "SIDT" },        /* sidt [rax] */
+        { RC_NATIVE_LONG64, { 0x0f, 0x01, 0xe0 }, 3, "SMSW" },        /* smsw eax */
+        { RC_NATIVE_LONG64, { 0x0f, 0x00, 0xc8 }, 3, "STR" },         /* str eax */
+        { RC_NATIVE_LONG64, { 0x0f, 0x00, 0xc0 }, 3, "SLDT" },        /* sldt eax */
+        { RC_NATIVE_COMPAT32, { 0x0f, 0x34 }, 2, "SYSENTER" },
+        { RC_NATIVE_LONG64, { 0x0f, 0xa2 }, 2, "CPUID" },
+    };
+    for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {
+        const char *why = NULL;
+        ck_assert_msg(rc_native_kernel_answers(t[i].code, t[i].len, t[i].mode, &why), "%s",
+                      t[i].name);
+        ck_assert_msg(why && strstr(why, t[i].name), "%s: %s", t[i].name, why ? why : "-");
+        rc_native_case c;
+        rc_native_result r;
+        case64(&c, t[i].code, t[i].len);
+        c.mode = t[i].mode;
+        c.cs = t[i].mode == RC_NATIVE_LONG64 ? RC_NATIVE_USER_CS : RC_NATIVE_USER32_CS;
+        run_ok(&c, &r);
+        ck_assert_int_eq(r.end, RC_NATIVE_END_REFUSED);
+        ck_assert_ptr_eq(r.why, why);
+    }
+    /* Ordinary code is not refused. */
+    static const uint8_t add[] = { 0x48, 0x01, 0xd8, 0xcd, 0x0d };
+    ck_assert(!rc_native_kernel_answers(add, sizeof add, RC_NATIVE_LONG64, NULL));
+    /* IOPL cannot be given to a Linux process. */
+    static const uint8_t nop[] = { 0x90 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, nop, 1);
+    c.code = nop;
+    c.rflags |= 0x3000;
+    run_ok(&c, &r);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_REFUSED);
+}
+END_TEST
+
+START_TEST(hidden_syscall_is_stopped)
+{
+    /* jmp +1 (eb 01); then b8 0f 05 90 90: a linear sweep sees
+     * "mov eax, 0x9090050f", execution lands on 0f 05 = SYSCALL with RAX = 39
+     * (getpid). The seccomp filter traps it: not executed, SIGSYS reported. */
+    static const uint8_t code[] = { 0xeb, 0x01, 0xb8, 0x0f, 0x05, 0x90, 0x90 };
+    ck_assert(!rc_native_kernel_answers(code, sizeof code, RC_NATIVE_LONG64, NULL));
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, code, sizeof code);
+    c.gpr[RAX] = 39;
+    run_ok(&c, &r);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_SYSCALL);
+    ck_assert_int_eq(r.signo, SIGSYS);
+    ck_assert_ptr_nonnull(strstr(r.why, "39"));
+}
+END_TEST
+
+START_TEST(malformed_cases)
+{
+    static const uint8_t nop[] = { 0x90 };
+    rc_native_case c;
+    rc_native_result r;
+    char err[256];
+    /* prot16 without an LDT code selector */
+    rc_native_case_init(&c, RC_NATIVE_PROT16);
+    c.code = nop, c.code_len = 1, c.code_addr = CODE;
+    ck_assert_int_eq(rc_native_run(&c, &r, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "LDT"));
+    /* an address the runner itself occupies: the stack of this process */
+    case64(&c, nop, 1);
+    uint64_t here = (uint64_t)(uintptr_t)&c & ~0xfffull;
+    rc_native_add_region(&c, here, 0x1000, NULL, 0, PROT_READ, NULL);
+    ck_assert_int_eq(rc_native_run(&c, &r, err, sizeof err), -1);
+    ck_assert_ptr_nonnull(strstr(err, "mmap"));
+}
+END_TEST
+
+START_TEST(time_per_case)
+{
+    static const uint8_t code[] = { 0x48, 0x01, 0xd8 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, code, sizeof code);
+    enum { N = 200 };
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (unsigned i = 0; i < N; i++) {
+        c.gpr[RAX] = i;
+        c.gpr[RBX] = 3 * i;
+        run_ok(&c, &r);
+        ck_assert_uint_eq(r.gpr[RAX], 4 * i);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    printf("native: %d cases in %.3f s: %.1f us per case\n", N, s, s / N * 1e6);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("native");
+    TCase *tc = tcase_create("ring3");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, add64_final_registers);
+    tcase_add_test(tc, flags_in_are_loaded);
+    tcase_add_test(tc, divide_error);
+    tcase_add_test(tc, invalid_opcode);
+    tcase_add_test(tc, hlt_at_cpl3);
+    tcase_add_test(tc, page_faults);
+    tcase_add_test(tc, int_n_dpl_check);
+    tcase_add_test(tc, compat32_sequence);
+    tcase_add_test(tc, prot16_ldt_segments);
+    tcase_add_test(tc, prot32_ldt_code_base);
+    tcase_add_test(tc, not_present_selector);
+    tcase_add_test(tc, stack_and_alignment);
+    tcase_add_test(tc, single_step);
+    tcase_add_test(tc, hard_death_and_garbage);
+    tcase_add_test(tc, kernel_answered_refused);
+    tcase_add_test(tc, hidden_syscall_is_stopped);
+    tcase_add_test(tc, malformed_cases);
+    tcase_add_test(tc, time_per_case);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
