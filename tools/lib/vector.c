@@ -772,7 +772,8 @@ static int parse_vector(pctx *c, cJSON *o, unsigned index, const char *dir_area,
 {
     static const char *const keys[] = { "name", "area", "why", "vendor", "mode", "cpl", "paging",
                                          "code", "max_insns", "regs", "segs", "msrs", "gdt",
-                                         "ldt", "idt", "tss", "pages", "mem", "expect", NULL };
+                                         "ldt", "idt", "tss", "pages", "mem", "expect",
+                                         "known_bug", NULL };
     memset(v, 0, sizeof *v);
     v->node = o;
     v->file = c->path;
@@ -806,6 +807,13 @@ static int parse_vector(pctx *c, cJSON *o, unsigned index, const char *dir_area,
         if (get_string(c, it, "why", &s))
             return -1;
         v->why = dupstr(s);
+    }
+    if ((it = cJSON_GetObjectItemCaseSensitive(o, "known_bug"))) {
+        if (get_string(c, it, "known_bug", &s))
+            return -1;
+        if (!*s)
+            return fail(c, "known_bug", "empty: name the bug");
+        v->known_bug = dupstr(s);
     }
     if ((it = cJSON_GetObjectItemCaseSensitive(o, "vendor"))) {
         if (get_string(c, it, "vendor", &s))
@@ -904,6 +912,7 @@ static void vector_free(rcv_vector *v)
     free(v->name);
     free(v->area);
     free(v->why);
+    free(v->known_bug);
     free(v->code);
     for (unsigned i = 0; i < v->nmem; i++)
         free(v->mem[i].bytes);

@@ -127,6 +127,7 @@ typedef struct rcv_vector {
     char *name;
     char *area;             /* "area" or the file's directory name */
     char *why;
+    char *known_bug;        /* a known ringcore bug makes this vector fail: the reason */
     const char *file;
     unsigned index;         /* position in the file */
     cJSON *node;            /* the vector's object in the file's tree */
