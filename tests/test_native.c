@@ -533,6 +533,163 @@ START_TEST(malformed_cases)
 }
 END_TEST
 
+START_TEST(setup_fault_is_reported)
+{
+    /* DS = a not-present LDT selector in the case's selector setup: the
+     * trampoline's MOV DS faults before the case's first instruction:
+     * #NP(0x1c) as in not_present_selector, reported as a setup fault. */
+    static const uint8_t code[] = { 0x90 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, code, sizeof code);
+    rc_native_ldt np = { .index = 3, .base = DATA, .limit = 0xfff, .not_present = true };
+    rc_native_add_ldt(&c, &np);
+    c.ds = RC_NATIVE_LDT_SEL(3);
+    run_ok(&c, &r);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_SETUP);
+    ck_assert_int_eq(r.vector, V_NP);
+    ck_assert_uint_eq(r.err, 0x1c);
+}
+END_TEST
+
+START_TEST(data_segment_types)
+{
+    /* LDT entry 4: 16-bit expand-down read/write data, limit 0xfff (B = 0):
+     * SDM Vol. 3A 5.3: valid offsets are limit + 1 .. 0xffff. In 64-bit code
+     * with ES = that selector... segment limits are not checked in 64-bit mode
+     * (SDM Vol. 3A 5.3.1), so the accesses run in 16-bit code:
+     *   mov ax, es:[0x1000] (26 a1 00 10): offset 0x1000..0x1001, valid.
+     *   mov ax, es:[0x0800] (26 a1 00 08): offset 0x800 <= limit: #GP(0). */
+    static uint8_t in[0x1000];
+    memset(in, 0, sizeof in);
+    rc_native_ldt down = { .index = 4, .base = DATA16 - 0x1000, .limit = 0xfff,
+                           .expand_down = true };
+    in[0] = 0x5a, in[1] = 0xa5; /* linear DATA16 = ES.base + 0x1000 */
+    static const uint8_t ok[] = { 0x26, 0xa1, 0x00, 0x10 };
+    rc_native_case c;
+    rc_native_result r;
+    case16(&c, ok, sizeof ok, NULL, in);
+    rc_native_add_ldt(&c, &down);
+    c.es = RC_NATIVE_LDT_SEL(4);
+    run_ok(&c, &r);
+    ck_assert_msg(r.end == RC_NATIVE_END_MARKER, "end %d vec %d", r.end, r.vector);
+    ck_assert_uint_eq(r.gpr[RAX] & 0xffff, 0xa55a);
+    ck_assert_uint_eq(r.es, RC_NATIVE_LDT_SEL(4));
+    static const uint8_t bad[] = { 0x26, 0xa1, 0x00, 0x08 };
+    case16(&c, bad, sizeof bad, NULL, in);
+    rc_native_add_ldt(&c, &down);
+    c.es = RC_NATIVE_LDT_SEL(4);
+    run_ok(&c, &r);
+    expect_fault(&r, SIGSEGV, V_GP, 0, CODE16);
+
+    /* A read-only data segment (DS = LDT 2 with read_exec_only): mov [bx], ax
+     * (89 07): SDM Vol. 3A 5.4.1 / MOV: "#GP(0) if the destination is located
+     * in a non-writable segment". */
+    static const uint8_t wr[] = { 0x89, 0x07 };
+    case16(&c, wr, sizeof wr, NULL, in);
+    c.ldt[1].read_exec_only = true;
+    run_ok(&c, &r);
+    expect_fault(&r, SIGSEGV, V_GP, 0, CODE16);
+}
+END_TEST
+
+START_TEST(stack16)
+{
+    /* SS = 16-bit data segment (B = 0, base DATA16, limit 0xffff), RSP =
+     * 0x12340000: push ax (50 in 16-bit code) uses SP only (SDM Vol. 2B PUSH:
+     * StackAddrSize 16: SP <- SP - 2, [SS:SP] <- AX): SP wraps to 0xfffe,
+     * bits 31:16 of ESP are unchanged, the word lands at DATA16 + 0xfffe. */
+    static const uint8_t code[] = { 0xb8, 0xcd, 0xab, 0x50 };
+    static uint8_t out[0x10000];
+    rc_native_case c;
+    rc_native_result r;
+    rc_native_case_init(&c, RC_NATIVE_PROT16);
+    rc_native_ldt code_seg = { .index = 1, .base = CODE16, .limit = 0xffff, .code = true };
+    rc_native_ldt stack_seg = { .index = 2, .base = DATA16, .limit = 0xffff };
+    rc_native_add_ldt(&c, &code_seg);
+    rc_native_add_ldt(&c, &stack_seg);
+    rc_native_add_region(&c, DATA16, 0x10000, NULL, 0, PROT_READ | PROT_WRITE, out);
+    c.cs = SEL_CODE16;
+    c.ss = SEL_DATA16;
+    c.code = code, c.code_len = sizeof code, c.code_addr = CODE16;
+    c.gpr[RSP] = 0x12340000;
+    run_ok(&c, &r);
+    ck_assert_msg(r.end == RC_NATIVE_END_MARKER, "end %d vec %d err %#" PRIx64, r.end, r.vector,
+                  r.err);
+    ck_assert_uint_eq(r.ss, SEL_DATA16);
+    ck_assert_uint_eq((uint32_t)r.gpr[RSP], 0x1234fffe);
+    ck_assert_uint_eq(out[0xfffe], 0xcd);
+    ck_assert_uint_eq(out[0xffff], 0xab);
+}
+END_TEST
+
+START_TEST(traps_in_the_code)
+{
+    /* int3 (cc) inside the code, not the end marker: #BP is a trap (SDM Vol.
+     * 3A 6.15 "Interrupt 3"): RIP after it, CODE + 1. Linux: SIGTRAP, trapno 3. */
+    static const uint8_t bp[] = { 0xcc, 0x90 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, bp, sizeof bp);
+    run_ok(&c, &r);
+    expect_fault(&r, SIGTRAP, 3, 0, CODE + 1);
+
+    /* compatibility mode: add al, 0x7f (04 7f) with AL = 1 -> 0x80, OF = 1; into
+     * (ce): SDM Vol. 2A INTO: "IF OF = 1 THEN #OF" (a trap: RIP after INTO,
+     * CODE + 3); gate 4 is DPL 3 in Linux's IDT. Linux: SIGSEGV, trapno 4.
+     * In 64-bit mode the same byte is #UD (SDM: INTO "Invalid in 64-bit mode"). */
+    static const uint8_t into[] = { 0x04, 0x7f, 0xce };
+    rc_native_case_init(&c, RC_NATIVE_COMPAT32);
+    c.code = into, c.code_len = sizeof into, c.code_addr = CODE;
+    c.gpr[RAX] = 1;
+    run_ok(&c, &r);
+    expect_fault(&r, SIGSEGV, V_OF, 0, CODE + 3);
+    case64(&c, into, sizeof into);
+    c.gpr[RAX] = 1;
+    run_ok(&c, &r);
+    expect_fault(&r, SIGILL, V_UD, 0, CODE + 2);
+
+    /* mov eax, [rbx] with RBX = 0x8000000000000000 (not canonical): SDM Vol.
+     * 3A 3.3.7.1: #GP(0) for a non-stack reference. Linux: SIGSEGV, trapno 13. */
+    static const uint8_t nc[] = { 0x8b, 0x03 };
+    case64(&c, nc, sizeof nc);
+    c.gpr[RBX] = 0x8000000000000000ull;
+    run_ok(&c, &r);
+    expect_fault(&r, SIGSEGV, V_GP, 0, CODE);
+}
+END_TEST
+
+START_TEST(io_permission_bitmap)
+{
+    /* out 0x80, al (e6 80); in ax, 0x80 (66 e5 80 in 64-bit code). ioperm(0x80, 1):
+     * SDM Vol. 1 19.5.2: CPL > IOPL, so every port the access touches must be
+     * allowed in the TSS I/O bitmap. The byte OUT to 0x80 passes; the word IN
+     * touches 0x80 and 0x81, and 0x81 is not allowed: #GP(0) at CODE + 2.
+     * Without ioperm the OUT itself is #GP(0) at CODE. */
+    static const uint8_t code[] = { 0xe6, 0x80, 0x66, 0xe5, 0x80 };
+    rc_native_case c;
+    rc_native_result r;
+    char err[256];
+    /* Without ioperm: the OUT is #GP(0) at CODE. */
+    case64(&c, code, sizeof code);
+    run_ok(&c, &r);
+    expect_fault(&r, SIGSEGV, V_GP, 0, CODE);
+    /* A port that is real hardware is never granted. */
+    c.io[0] = (rc_native_ioperm){ 0x60, 1 };
+    c.nio = 1;
+    run_ok(&c, &r);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_REFUSED);
+    /* ioperm(0x80, 1) */
+    c.io[0] = (rc_native_ioperm){ 0x80, 1 };
+    ck_assert_msg(rc_native_run(&c, &r, err, sizeof err) == 0, "%s", err);
+    if (r.end == RC_NATIVE_END_REFUSED) {
+        printf("native: io_permission_bitmap: the ioperm part SKIPPED: %s\n", r.why);
+        return;
+    }
+    expect_fault(&r, SIGSEGV, V_GP, 0, CODE + 2);
+}
+END_TEST
+
 START_TEST(time_per_case)
 {
     static const uint8_t code[] = { 0x48, 0x01, 0xd8 };
@@ -576,6 +733,11 @@ int main(void)
     tcase_add_test(tc, kernel_answered_refused);
     tcase_add_test(tc, hidden_syscall_is_stopped);
     tcase_add_test(tc, malformed_cases);
+    tcase_add_test(tc, setup_fault_is_reported);
+    tcase_add_test(tc, data_segment_types);
+    tcase_add_test(tc, stack16);
+    tcase_add_test(tc, traps_in_the_code);
+    tcase_add_test(tc, io_permission_bitmap);
     tcase_add_test(tc, time_per_case);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -73,6 +73,7 @@ typedef enum shared_state {
     SH_NONE = 0,       /* nothing reported */
     SH_SETUP_ERROR,    /* msg holds the reason; the case never ran */
     SH_SIGNAL,         /* the handler reported a signal */
+    SH_REFUSED,        /* msg: this host cannot judge the case (e.g. no ioperm) */
 } shared_state;
 
 typedef struct nat_shared {
@@ -622,6 +623,32 @@ static void child_seccomp(nat_shared *sh)
         child_fail(sh, "seccomp", errno);
 }
 
+/*
+ * Where the launch block goes. IRETQ to a 16-bit stack segment loads only
+ * SP: RSP[63:16] keep the trampoline's own RSP bits (measured on this CPU;
+ * the behaviour Linux's espfix64 exists for). So the block is placed at an
+ * address whose bits 31:16 are the case's ESP[31:16]: a 4 GiB + 128 KiB
+ * PROT_NONE reservation (address space only) holds every such address,
+ * and one page of it around the chosen spot is made writable.
+ */
+static launch_block *child_launch_area(const rc_native_case *c, nat_shared *sh)
+{
+    const uint64_t span = (1ull << 32) + (2ull << 16);
+    void *res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (res == MAP_FAILED)
+        child_fail(sh, "mmap launch area", errno);
+    uint64_t lo = (uint64_t)(uintptr_t)res;
+    uint64_t want = (c->gpr[4] >> 16) & 0xffff;
+    /* the IRET frame at +0x8000 in the 64 KiB block: RSP stays inside it */
+    uint64_t frame = (lo & ~0xffffffffull) | (want << 16) | 0x8000;
+    while (frame < lo + PAGE)
+        frame += 1ull << 32;
+    uint64_t page = frame & ~(PAGE - 1);
+    if (mprotect((void *)(uintptr_t)(page - PAGE), 2 * PAGE, PROT_READ | PROT_WRITE))
+        child_fail(sh, "mprotect launch area", errno);
+    return (launch_block *)(uintptr_t)(frame - offsetof(launch_block, iret));
+}
+
 __attribute__((noreturn)) static void child_main(const rc_native_case *c, nat_shared *sh,
                                                  uint64_t base)
 {
@@ -629,10 +656,16 @@ __attribute__((noreturn)) static void child_main(const rc_native_case *c, nat_sh
     child_memory(c, sh);
     child_ldt(c, sh);
     for (unsigned i = 0; i < c->nio; i++)
-        if (ioperm(c->io[i].from, c->io[i].num, 1))
-            child_fail(sh, "ioperm", errno);
+        if (ioperm(c->io[i].from, c->io[i].num, 1)) {
+            /* ENOSYS: CONFIG_X86_IOPL_IOPERM is off; EPERM: no CAP_SYS_RAWIO */
+            snprintf(sh->msg, sizeof sh->msg, "ioperm(%#x, %u): %s: the I/O bitmap cannot be "
+                     "set up on this host", c->io[i].from, c->io[i].num, strerror(errno));
+            sh->state = SH_REFUSED;
+            _exit(CHILD_SETUP_FAILED);
+        }
     child_signals(c, sh);
 
+    launch_block *lb = child_launch_area(c, sh);
     launch_block b;
     memset(&b, 0, sizeof b);
     b.ds = c->ds, b.es = c->es, b.fs = c->fs, b.gs = c->gs;
@@ -652,8 +685,9 @@ __attribute__((noreturn)) static void child_main(const rc_native_case *c, nat_sh
     struct itimerval t = { .it_value = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 } };
     if (setitimer(ITIMER_REAL, &t, NULL))
         child_fail(sh, "setitimer", errno);
+    *lb = b;
     child_seccomp(sh);
-    rcn_enter(&b);
+    rcn_enter(lb);
     __builtin_unreachable();
 }
 
@@ -754,6 +788,10 @@ static void fill_from_report(const rc_native_case *c, const nat_shared *sh, uint
         if (r->vector == 1)
             note(r, "dr6: not in the signal frame (si_code says single-step or breakpoint)");
     }
+    const rc_native_ldt *sse = (c->ss & 4) ? find_ldt(c, c->ss >> 3) : NULL;
+    if (sse && !sse->seg_32bit)
+        note(r, "rsp[63:32]: with a 16-bit SS the CPU loads only SP; bits 63:32 come from the "
+                "runner's IRETQ frame and Linux's espfix64 (bits 31:16 are the case's)");
     if (!(c->rflags & RFLAGS_IF))
         note(r, "rflags.IF: always 1 at CPL 3 under Linux (POPF/IRET leave it at IOPL 0)");
     if (!sh->have_fsgsbase)
@@ -836,7 +874,12 @@ int rc_native_run(const rc_native_case *c, rc_native_result *r, char *err, size_
         munmap(sh, shsize);
         return -1;
     }
-    if (sh->state == SH_SIGNAL) {
+    if (sh->state == SH_REFUSED) {
+        r->end = RC_NATIVE_END_REFUSED;
+        snprintf(r->detail, sizeof r->detail, "%s", sh->msg);
+        r->why = r->detail;
+    }
+    else if (sh->state == SH_SIGNAL) {
         fill_from_report(c, sh, base, r);
         off = 0;
         for (unsigned i = 0; i < c->nregions; i++)

@@ -121,7 +121,8 @@ typedef enum rc_native_end {
     RC_NATIVE_END_DIED,       /* the child died without a report (signal/exit below) */
     RC_NATIVE_END_SETUP,      /* the trampoline faulted before the case's first
                                * instruction (e.g. loading ds/ss/cs); fault fields valid */
-    RC_NATIVE_END_REFUSED,    /* not run: the kernel, not the CPU, would answer (why) */
+    RC_NATIVE_END_REFUSED,    /* not judged: the kernel, not the CPU, would answer, or this
+                               * host cannot set the case up (e.g. no ioperm); see why */
 } rc_native_end;
 
 typedef struct rc_native_result {
@@ -147,7 +148,7 @@ typedef struct rc_native_result {
     unsigned nnot_judged;
     const char *why;         /* REFUSED / DIED / SETUP / TIMEOUT / SYSCALL: the reason, in
                               * words (a static string or this result's 'detail') */
-    char detail[160];
+    char detail[200];
     double seconds;          /* wall time of the whole run (fork to reap) */
 } rc_native_result;
 
