@@ -210,6 +210,7 @@ START_TEST(page_faults)
         expect_fault(&r, SIGSEGV, V_PF, t[i].err, rip);
         ck_assert_uint_eq(r.cr2, NOPAGE + t[i].off);
         ck_assert_uint_eq(r.sig_addr, NOPAGE + t[i].off);
+        ck_assert_int_eq(r.si_code, SEGV_ACCERR); /* a mapping exists, access denied */
     }
 }
 END_TEST
@@ -422,6 +423,7 @@ START_TEST(hard_death_and_garbage)
     run_ok(&c, &r);
     expect_fault(&r, SIGSEGV, V_PF, 0x14, 0x10);
     ck_assert_uint_eq(r.cr2, 0x10);
+    ck_assert_int_eq(r.si_code, SEGV_MAPERR); /* no mapping at all */
 
     /* No handler: the UD2's SIGILL kills the child; the runner reports it. */
     static const uint8_t ud2[] = { 0x0f, 0x0b };
