@@ -1,0 +1,339 @@
+/*
+ * test_vectors.c - the vector format (tools/lib/vector.c), the scenario
+ * builder (tools/lib/scenario.c) and `ringcore vectors run`.
+ *
+ * 1. The corpus: `ringcore vectors run tests/vectors` must pass (it holds
+ *    ringcore against expectations derived by hand or by other judges).
+ * 2. The runner must be able to fail: a vector with a wrong expectation
+ *    gives a FAIL line with the field diff and exit status 3.
+ * 3. Malformed files: each gives its precise message (file, vector, field)
+ *    from the parser and a non-zero exit from the CLI.
+ * 4. The scenario builder writes what the format says: descriptor bytes
+ *    and PTEs are checked against values encoded by hand below.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "lib/scenario.h"
+#include "lib/vbackend.h"
+#include "lib/vector.h"
+
+/* ------------------------------------------------------------------ helpers */
+
+typedef struct proc {
+    int status;
+    char out[1 << 18];
+    char err[1 << 14];
+} proc;
+
+static void slurp(int fd, char *buf, size_t cap)
+{
+    lseek(fd, 0, SEEK_SET);
+    ssize_t n = read(fd, buf, cap - 1);
+    buf[n > 0 ? n : 0] = 0;
+    close(fd);
+}
+
+static proc *run_cli(const char *const *args)
+{
+    static proc p;
+    memset(&p, 0, sizeof p);
+    char o_tmpl[] = "/tmp/rc_vec_outXXXXXX", e_tmpl[] = "/tmp/rc_vec_errXXXXXX";
+    int of = mkstemp(o_tmpl), ef = mkstemp(e_tmpl);
+    ck_assert(of >= 0 && ef >= 0);
+    unlink(o_tmpl);
+    unlink(e_tmpl);
+    const char *argv[32] = { RC_CLI_PATH };
+    int n = 1;
+    for (; args[n - 1] && n < 31; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    ck_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(of, 1);
+        dup2(ef, 2);
+        execv(RC_CLI_PATH, (char *const *)argv);
+        _exit(127);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    p.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    slurp(of, p.out, sizeof p.out);
+    slurp(ef, p.err, sizeof p.err);
+    return &p;
+}
+
+#define RUN(...) run_cli((const char *const[]){ __VA_ARGS__, NULL })
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* ------------------------------------------------------------------ corpus */
+
+START_TEST(corpus_passes)
+{
+    proc *p = RUN("vectors", "run", RC_SOURCE_DIR "/tests/vectors");
+    ck_assert_msg(p->status == 0, "vectors run failed (%d):\n%s\n%s", p->status, p->out, p->err);
+    ck_assert_msg(strstr(p->out, "area") && strstr(p->out, "source") && strstr(p->out, "total:"),
+                  "no summary table:\n%s", p->out);
+    ck_assert_msg(strstr(p->out, " 0 fail"), "%s", p->out);
+    printf("%s", strstr(p->out, "total:"));
+}
+END_TEST
+
+START_TEST(corpus_json)
+{
+    proc *p = RUN("vectors", "run", "--json", RC_SOURCE_DIR "/tests/vectors");
+    ck_assert_int_eq(p->status, 0);
+    ck_assert(strstr(p->out, "\"results\":[") && strstr(p->out, "\"fail\":0"));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ the runner fails */
+
+/* INT 0x80 leaves RAX alone: SDM Vol. 2A "INT n" changes no GPR but RSP.
+ * So RAX = 5 at the end, and an expectation of 6 must fail with the diff. */
+START_TEST(wrong_expectation_fails)
+{
+    const char *path = "/tmp/rc_vec_wrong.json";
+    write_file(path,
+               "[{\"name\": \"right\", \"mode\": \"long\", \"cpl\": 3, \"code\": \"cd80\","
+               "  \"regs\": {\"rax\": 5},"
+               "  \"expect\": {\"end\": \"int\", \"vector\": 128, \"regs\": {\"rax\": \"0x5\"},"
+               "              \"sources\": [\"sdm:Vol.2A/INT n\"]}},"
+               " {\"name\": \"wrong\", \"mode\": \"long\", \"cpl\": 3, \"code\": \"cd80\","
+               "  \"regs\": {\"rax\": 5},"
+               "  \"expect\": {\"end\": \"int\", \"vector\": 128, \"regs\": {\"rax\": \"0x6\"},"
+               "              \"sources\": [\"sdm:Vol.2A/INT n\"]}},"
+               " {\"name\": \"wrong-end\", \"mode\": \"long\", \"code\": \"f4\","
+               "  \"expect\": {\"end\": \"exception\", \"vector\": \"#GP\", \"error_code\": 0,"
+               "              \"sources\": [\"sdm:Vol.2A/HLT\"]}}]");
+    proc *p = RUN("vectors", "run", path);
+    unlink(path);
+    ck_assert_int_eq(p->status, 3);
+    ck_assert_msg(strstr(p->out, "FAIL /tmp/rc_vec_wrong.json: vector \"wrong\": "
+                                 "expect.regs.rax: expected 0x6, got 0x5\n"), "%s", p->out);
+    /* HLT at CPL 0 is legal: the run ends with hlt, not #GP. */
+    ck_assert_msg(strstr(p->out, "vector \"wrong-end\": expect.end: expected exception 13 (0xd), "
+                                 "got hlt"), "%s", p->out);
+    ck_assert_msg(!strstr(p->out, "vector \"right\""), "%s", p->out);
+    ck_assert_msg(strstr(p->out, "total: 3 vectors, 1 pass, 2 fail"), "%s", p->out);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ malformed files */
+
+static const char *const V_OK_HEAD = "{\"name\": \"v1\", \"mode\": \"long\", \"code\": \"f4\", ";
+static const char *const EXP_OK = "\"expect\": {\"end\": \"hlt\", \"sources\": [\"sdm:x\"]}";
+
+static void expect_parse_error(const char *json, const char *msg)
+{
+    rcv_file f;
+    char err[1024] = "";
+    int r = rcv_file_parse("t/x.json", json, &f, err, sizeof err);
+    ck_assert_msg(r == -1, "accepted: %s", json);
+    ck_assert_msg(!strcmp(err, msg), "for %s\n  got      \"%s\"\n  expected \"%s\"", json, err,
+                  msg);
+}
+
+START_TEST(malformed_messages)
+{
+    char buf[2048];
+#define WITH(extra, exp) (snprintf(buf, sizeof buf, "%s%s%s}", V_OK_HEAD, extra, exp), buf)
+    expect_parse_error(WITH("", "\"expect\": {\"end\": \"hlt\", \"regs\": {\"rax\": [1]}, "
+                                "\"sources\": [\"sdm:x\"]}"),
+                       "t/x.json: vector \"v1\": field expect.regs.rax: expected a hex string "
+                       "(\"0x...\") or an integer");
+    expect_parse_error(WITH("\"expct\": 1, ", EXP_OK),
+                       "t/x.json: vector \"v1\": field expct: unknown field (allowed here: name, "
+                       "area, why, vendor, mode, cpl, paging, code, max_insns, regs, segs, msrs, "
+                       "gdt, ldt, idt, tss, pages, mem, expect, known_bug)");
+    expect_parse_error(WITH("\"regs\": {\"rxa\": 1}, ", EXP_OK),
+                       "t/x.json: vector \"v1\": field regs.rxa: unknown register name");
+    expect_parse_error(WITH("\"regs\": {\"al\": \"0x100\"}, ", EXP_OK),
+                       "t/x.json: vector \"v1\": field regs.al: value 0x100 does not fit in 8 bits");
+    expect_parse_error(WITH("\"cpl\": 4, ", EXP_OK),
+                       "t/x.json: vector \"v1\": field cpl: value 0x4 is out of range (at most "
+                       "0x3)");
+    expect_parse_error(WITH("\"gdt\": [{\"index\": 12, \"tpye\": 3}], ", EXP_OK),
+                       "t/x.json: vector \"v1\": field gdt[0].tpye: unknown field (allowed here: "
+                       "index, raw, raw_hi, base, limit, type, s, dpl, p, avl, l, db, g, "
+                       "selector, offset, params)");
+    expect_parse_error(WITH("\"gdt\": [{\"index\": 10, \"type\": 3}], ", EXP_OK),
+                       "t/x.json: vector \"v1\": field gdt[0].index: entry 10 is reserved for "
+                       "the vector's LDT descriptor");
+    expect_parse_error(WITH("\"pages\": [{\"addr\": \"0x500000\", \"nx\": 2}], ", EXP_OK),
+                       "t/x.json: vector \"v1\": field pages[0].nx: expected true/false or 0/1");
+    expect_parse_error(WITH("\"tss\": {\"esp0\": 1}, ", EXP_OK),
+                       "t/x.json: vector \"v1\": field tss.esp0: not a field of the 64-bit TSS "
+                       "in long mode");
+    expect_parse_error(WITH("", "\"expect\": {\"end\": \"exception\", \"sources\": [\"sdm:x\"]}"),
+                       "t/x.json: vector \"v1\": field expect.vector: missing: an exception end "
+                       "names its vector");
+    expect_parse_error(WITH("", "\"expect\": {\"end\": \"hlt\"}"),
+                       "t/x.json: vector \"v1\": field expect.sources: missing: every "
+                       "expectation names its judges");
+    expect_parse_error(WITH("", "\"expect\": {\"end\": \"hlt\", \"sources\": [\"ringcore\"]}"),
+                       "t/x.json: vector \"v1\": field expect.sources[0]: \"ringcore\" is not a "
+                       "judge: expected native:<vendor-family-model>, unicorn-<version>, "
+                       "bochs-<version>:<cpu>, qemu-<version>:<cpu>, sdm:<vol/section> or "
+                       "apm:<vol/section>");
+    expect_parse_error(WITH("", "\"expect\": {\"end\": \"exception\", \"vector\": \"#XX\", "
+                                "\"sources\": [\"sdm:x\"]}"),
+                       "t/x.json: vector \"v1\": field expect.vector: unknown exception "
+                       "mnemonic \"#XX\"");
+    expect_parse_error("[{\"mode\": \"long\", \"code\": \"f4\"}]",
+                       "t/x.json: vector #1: field name: missing");
+    expect_parse_error("{\"name\": \"a\", \"mode\": \"lng\", \"code\": \"f4\"}",
+                       "t/x.json: vector \"a\": field mode: \"lng\": expected real, prot16, "
+                       "prot32, compat or long");
+    expect_parse_error("{\"name\": \"a\", \"mode\": \"long\", \"code\": \"f\"}",
+                       "t/x.json: vector \"a\": field code: expected hex bytes (\"0f 0b\"): "
+                       "position 1: the group \"f\" has an odd number of hex digits (1); every "
+                       "byte needs two");
+    expect_parse_error("{\"name\": \"a\", \"mode\": \"long\", \"code\": \"f4\"}",
+                       "t/x.json: vector \"a\": field expect: missing (use `ringcore vectors "
+                       "record` or write it by hand)");
+    expect_parse_error("{\"name\": \"a\",\n \"mode\": long}",
+                       "t/x.json: line 2, column 10: not valid JSON");
+    expect_parse_error("[]", "t/x.json: the file holds no vectors");
+    snprintf(buf, sizeof buf, "[%s%s}, %s%s}]", V_OK_HEAD, EXP_OK, V_OK_HEAD, EXP_OK);
+    expect_parse_error(buf, "t/x.json: vector \"v1\": field name: the name is used twice in "
+                            "this file (also vector #1)");
+#undef WITH
+}
+END_TEST
+
+START_TEST(malformed_cli_exit)
+{
+    const char *path = "/tmp/rc_vec_bad.json";
+    write_file(path, "{\"name\": \"int3-cpl3\", \"mode\": \"long\", \"cpl\": 3, \"code\": \"cc\", "
+                     "\"expect\": {\"end\": \"exception\", \"vector\": 3, "
+                     "\"regs\": {\"rax\": true}, \"sources\": [\"sdm:x\"]}}");
+    proc *p = RUN("vectors", "run", path);
+    unlink(path);
+    ck_assert_int_eq(p->status, 1);
+    ck_assert_msg(strstr(p->err, "ringcore: /tmp/rc_vec_bad.json: vector \"int3-cpl3\": field "
+                                 "expect.regs.rax: expected a hex string (\"0x...\") or an "
+                                 "integer\n"), "%s", p->err);
+    p = RUN("vectors", "run", "/nonexistent/dir");
+    ck_assert_int_eq(p->status, 1);
+    p = RUN("vectors", "frobnicate");
+    ck_assert_int_eq(p->status, 2);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ scenario builder */
+
+static uint64_t rd64(rc_cpu *cpu, uint64_t pa)
+{
+    uint8_t b[8];
+    ck_assert(rc_read_phys(cpu, pa, b, 8) == RC_OK);
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = v << 8 | b[i];
+    return v;
+}
+
+START_TEST(scenario_tables)
+{
+    const char *json =
+        "{\"name\": \"s\", \"mode\": \"prot32\", \"cpl\": 3, \"code\": \"cc\","
+        " \"gdt\": [{\"index\": 12, \"base\": \"0x12345678\", \"limit\": \"0xabcde\", \"type\": 3,"
+        "            \"dpl\": 3, \"db\": 1, \"g\": 1},"
+        "          {\"index\": 13, \"selector\": \"0x23\", \"offset\": \"0x400010\", \"dpl\": 3,"
+        "           \"params\": 2},"
+        "          {\"index\": 5, \"dpl\": 2}],"
+        " \"ldt\": [{\"index\": 1, \"base\": \"0x500000\", \"limit\": \"0xfff\", \"type\": 3,"
+        "           \"dpl\": 3, \"db\": 1}],"
+        " \"idt\": [{\"vector\": 3, \"type\": 15, \"dpl\": 0}],"
+        " \"pages\": [{\"addr\": \"0x500123\", \"rw\": false}],"
+        " \"tss\": {\"esp0\": \"0x123450\"},"
+        " \"segs\": {\"ds\": \"0x0f\"},"
+        " \"regs\": {\"ecx\": \"0x77\"},"
+        " \"mem\": [{\"addr\": \"0x600000\", \"bytes\": \"de ad\"}],"
+        " \"expect\": {\"end\": \"exception\", \"vector\": 3, \"sources\": [\"sdm:x\"]}}";
+    rcv_file f;
+    char err[512];
+    ck_assert_msg(!rcv_file_parse("t/s.json", json, &f, err, sizeof err), "%s", err);
+    rc_cpu *cpu;
+    ck_assert_msg(!rcv_scenario_build(&f.v[0], &cpu, err, sizeof err), "%s", err);
+    /* Figure 3-8: limit[15:0]=0xbcde, base[23:0]=0x345678, type 3 | S | DPL 3 | P = 0xf3,
+     * limit[19:16]=0xa | D/B (0x40) | G (0x80) = 0xca, base[31:24] = 0x12. */
+    ck_assert_uint_eq(rd64(cpu, 0x1000 + 12 * 8), 0x12caf3345678bcdeull);
+    /* Call gate, Figure 5-8: offset[15:0]=0x0010, selector 0x23, params 2, type 12 | DPL 3 |
+     * P = 0xec, offset[31:16] = 0x0040. */
+    ck_assert_uint_eq(rd64(cpu, 0x1000 + 13 * 8), 0x0040ec0200230010ull);
+    /* GDT limit grew to cover entry 13: 14 * 8 - 1 = 0x6f < 0xef, so it stays 0xef. */
+    rc_dtable gdtr;
+    rc_get_gdtr(cpu, &gdtr);
+    ck_assert_uint_eq(gdtr.limit, 0xef);
+    /* Entry 5 (0x2b) keeps the standard fields, DPL 2: 0x00cff3.. -> access byte 0xd3. */
+    ck_assert_uint_eq(rd64(cpu, 0x1000 + 5 * 8), 0x00cfd3000000ffffull);
+    /* LDT entry 1: limit 0x0fff, base 0x500000, access 0xf3, D/B -> 0x40. LDT descriptor in
+     * GDT entry 10: base 0x6000, limit 15 (entries 0..1),
+     * type 2, P: 0x0000820060000000 | 0xf. */
+    ck_assert_uint_eq(rd64(cpu, 0x6008), 0x0040f35000000fffull);
+    ck_assert_uint_eq(rd64(cpu, 0x1000 + 10 * 8), 0x000082006000000full);
+    rc_segment s;
+    rc_get_seg(cpu, RC_SEG_LDTR, &s);
+    ck_assert_uint_eq(s.selector, 0x50);
+    ck_assert_uint_eq(s.base, 0x6000);
+    /* DS = 0x0f: LDT entry 1 -> base 0x500000, byte limit 0xfff. */
+    rc_get_seg(cpu, RC_SEG_DS, &s);
+    ck_assert_uint_eq(s.selector, 0x0f);
+    ck_assert_uint_eq(s.base, 0x500000);
+    ck_assert_uint_eq(s.limit, 0xfff);
+    /* IDT gate 3 (8-byte legacy): standard 0x0000ee0000104030 becomes a DPL-0 trap gate:
+     * access byte 0x8f. */
+    ck_assert_uint_eq(rd64(cpu, 0x2000 + 3 * 8), 0x00008f0000104030ull);
+    /* 32-bit paging PTE of 0x500000: PT base 0x11000 + 4 * 0x500 = 0x12400; 0x500007 - R/W. */
+    uint8_t pte[4];
+    rc_read_phys(cpu, 0x12400, pte, 4);
+    ck_assert_uint_eq(pte[0] | pte[1] << 8 | pte[2] << 16 | (uint32_t)pte[3] << 24, 0x500005u);
+    /* TSS ESP0 at offset 4. */
+    ck_assert_uint_eq(rd64(cpu, 0x3004) & 0xffffffffu, 0x123450u);
+    uint64_t rcx;
+    rc_get_reg(cpu, RC_REG_RCX, &rcx);
+    ck_assert_uint_eq(rcx, 0x77);
+    uint8_t m[2];
+    rc_read_phys(cpu, 0x600000, m, 2);
+    ck_assert(m[0] == 0xde && m[1] == 0xad);
+    rc_destroy(cpu);
+    rcv_file_free(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("vectors");
+    TCase *t = tcase_create("vectors");
+    tcase_set_timeout(t, 300);
+    tcase_add_test(t, corpus_passes);
+    tcase_add_test(t, corpus_json);
+    tcase_add_test(t, wrong_expectation_fails);
+    tcase_add_test(t, malformed_messages);
+    tcase_add_test(t, malformed_cli_exit);
+    tcase_add_test(t, scenario_tables);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
