@@ -692,6 +692,28 @@ START_TEST(io_permission_bitmap)
 }
 END_TEST
 
+START_TEST(available_and_sigchld_ignored)
+{
+    const char *why = "unset";
+    ck_assert_msg(rc_native_available(&why), "%s", why ? why : "-");
+    ck_assert_ptr_null(why);
+    /* A caller that ignores SIGCHLD (children reaped by the kernel) still gets
+     * the report: add rax, rbx with 2 + 3 = 5. */
+    static const uint8_t code[] = { 0x48, 0x01, 0xd8 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, code, sizeof code);
+    c.gpr[RAX] = 2, c.gpr[RBX] = 3;
+    void (*old)(int) = signal(SIGCHLD, SIG_IGN);
+    char err[256];
+    int rc = rc_native_run(&c, &r, err, sizeof err);
+    signal(SIGCHLD, old);
+    ck_assert_msg(rc == 0, "%s", err);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_MARKER);
+    ck_assert_uint_eq(r.gpr[RAX], 5);
+}
+END_TEST
+
 START_TEST(time_per_case)
 {
     static const uint8_t code[] = { 0x48, 0x01, 0xd8 };
@@ -740,6 +762,7 @@ int main(void)
     tcase_add_test(tc, stack16);
     tcase_add_test(tc, traps_in_the_code);
     tcase_add_test(tc, io_permission_bitmap);
+    tcase_add_test(tc, available_and_sigchld_ignored);
     tcase_add_test(tc, time_per_case);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

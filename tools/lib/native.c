@@ -720,6 +720,12 @@ static int reap(pid_t pid, unsigned ms, int *status, bool *killed)
     do
         w = waitpid(pid, status, 0);
     while (w < 0 && errno == EINTR);
+    if (w < 0 && errno == ECHILD) {
+        /* the caller ignores SIGCHLD: the child was reaped by the kernel; the
+         * shared page still holds its report */
+        *status = 0;
+        return 0;
+    }
     return w == pid ? 0 : -1;
 }
 
@@ -905,4 +911,30 @@ int rc_native_run(const rc_native_case *c, rc_native_result *r, char *err, size_
     }
     munmap(sh, shsize);
     return 0;
+}
+
+bool rc_native_available(const char **why)
+{
+    static const char *dummy;
+    if (!why)
+        why = &dummy;
+    /* a one-instruction probe at an address no runner uses */
+    static const uint8_t nop[] = { 0x90 };
+    rc_native_case c;
+    rc_native_result r;
+    char err[256];
+    rc_native_case_init(&c, RC_NATIVE_LONG64);
+    c.code = nop;
+    c.code_len = sizeof nop;
+    c.code_addr = 0x3f000000ull;
+    if (rc_native_run(&c, &r, err, sizeof err) != 0) {
+        *why = "the native runner cannot start a case on this host (rc_native_run failed)";
+        return false;
+    }
+    if (r.end != RC_NATIVE_END_MARKER) {
+        *why = "a NOP did not reach the end marker natively";
+        return false;
+    }
+    *why = NULL;
+    return true;
 }

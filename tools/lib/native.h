@@ -176,6 +176,10 @@ int rc_native_run(const rc_native_case *c, rc_native_result *r, char *err, size_
 bool rc_native_kernel_answers(const uint8_t *code, size_t len, rc_native_mode mode,
                               const char **why);
 
+/* True when a probe case (one NOP) runs to its end marker on this host;
+ * otherwise *why says what is missing. Tests skip the native judge on false. */
+bool rc_native_available(const char **why);
+
 /* "AuthenticAMD-25-1" style name of the host CPU (vendor-family-model, from
  * CPUID), for a vector's sources: "native:" + this. */
 const char *rc_native_cpu_name(void);
