@@ -87,10 +87,7 @@ const char *rc_exit_reason_name(rc_exit_reason reason)
 void rc_api_flush_caches(rc_cpu *cpu)
 {
     rc_tlb_flush_all(cpu, false);
-    if (cpu->icache)
-        memset(cpu->icache, 0, RC_ICACHE_SIZE * sizeof(*cpu->icache));
-    if (cpu->code_pages)
-        memset(cpu->code_pages, 0, (size_t)(cpu->code_pages_limit / 8));
+    rc_icache_flush_all(cpu);
 }
 
 rc_status rc_create(const rc_config *cfg, rc_cpu **out)
@@ -131,6 +128,7 @@ void rc_destroy(rc_cpu *cpu)
         return;
     rc_bus_free(cpu);
     free(cpu->icache);
+    free(cpu->blocks);
     free(cpu->code_pages);
     free(cpu);
 }

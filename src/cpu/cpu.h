@@ -237,6 +237,19 @@ typedef struct rc_icache_entry {
     rc_insn insn;
 } rc_icache_entry;
 
+/* Decoded blocks: runs of ordinary instructions in one page, executed
+ * back to back without returning to the dispatch loop (src/cpu/run.c).
+ * Keyed like the instruction cache; allocated on the first rc_run. */
+#define RC_BLOCK_MAX 16
+#define RC_BLOCK_CACHE 512
+typedef struct rc_block {
+    uint64_t phys;            /* physical address of the first instruction + 1 (0 = empty) */
+    uint32_t mode_key;        /* code size the block was decoded for */
+    uint16_t n;               /* instructions (0: the first one cannot be in a block) */
+    uint16_t bytes;           /* total length */
+    rc_insn insn[RC_BLOCK_MAX];
+} rc_block;
+
 /* ------------------------------------------------------------------ vendor model */
 
 typedef struct rc_model {
@@ -317,6 +330,8 @@ struct rc_cpu {
     /* software TLB and decoded-instruction cache */
     rc_tlb_entry tlb[RC_TLB_KINDS][RC_TLB_SIZE];
     rc_icache_entry *icache;   /* RC_ICACHE_SIZE entries, heap */
+    rc_block *blocks;          /* RC_BLOCK_CACHE blocks, heap (first rc_run) */
+    uint32_t code_gen;         /* bumped whenever cached code is invalidated */
     uint8_t *code_pages;       /* bitmap per physical page: holds cached code */
     uint64_t code_pages_limit; /* pages covered by the bitmap */
 
@@ -463,9 +478,21 @@ static inline rc_fault rc_sys_read(rc_cpu *cpu, uint64_t lin, unsigned size, uin
     return rc_lin_read(cpu, lin, size, RC_ACC_READ | RC_ACC_SUPERVISOR, val);
 }
 
-/* Effective address of the memory operand (offset within in->seg), with
- * address-size wrap-around (src/cpu/decode.c). */
-uint64_t rc_effective_addr(const rc_cpu *cpu, const rc_insn *in);
+/* Effective address of the memory operand (offset within in->seg) with
+ * address-size wrap-around (SDM Vol. 1 3.7.5; RIP-relative: Vol. 2A
+ * 2.2.1.6, relative to the next instruction, truncated to 32 bits with a
+ * 67 prefix). */
+static inline uint64_t rc_effective_addr(const rc_cpu *cpu, const rc_insn *in)
+{
+    uint64_t ea = (uint64_t)in->disp;
+    if (in->base == RC_REG_RIPREL)
+        ea += cpu->insn_rip + in->len;
+    else if (in->base != RC_REG_NONE)
+        ea += cpu->gpr[in->base];
+    if (in->index != RC_REG_NONE)
+        ea += cpu->gpr[in->index] << in->scale;
+    return ea & rc_size_mask(in->addrsize);
+}
 
 /* Stack (src/cpu/exec_stack.c): push/pop using SS and the stack size. */
 rc_fault rc_push(rc_cpu *cpu, uint64_t v, unsigned size);
@@ -514,6 +541,8 @@ rc_hook_action rc_fire_transition(rc_cpu *cpu, const rc_transition *t, bool befo
  * holding cached code; drop its entries. Cheap test first:
  * rc_icache_page_has_code(). */
 void rc_icache_invalidate_page(rc_cpu *cpu, uint64_t phys);
+/* Drop every cached decode (instructions and blocks) and the code-page map. */
+void rc_icache_flush_all(rc_cpu *cpu);
 static inline bool rc_icache_page_has_code(const rc_cpu *cpu, uint64_t phys)
 {
     uint64_t pn = phys >> RC_PAGE_SHIFT;

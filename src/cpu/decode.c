@@ -437,18 +437,3 @@ unsigned rc_decode_length(const uint8_t *bytes, unsigned avail, unsigned code_si
     dstatus st = decode(rc_model_get(RC_VENDOR_INTEL), bytes, avail, code_size, &in);
     return (st == D_OK || st == D_UNSUP) ? in.len : 0;
 }
-
-/* Effective address (offset within in->seg) with address-size wrap-around
- * (SDM Vol. 1 3.7.5; RIP-relative: Vol. 2A 2.2.1.6, relative to the next
- * instruction, truncated to 32 bits with a 67 prefix). */
-uint64_t rc_effective_addr(const rc_cpu *cpu, const rc_insn *in)
-{
-    uint64_t ea = (uint64_t)in->disp;
-    if (in->base == RC_REG_RIPREL)
-        ea += cpu->insn_rip + in->len;
-    else if (in->base != RC_REG_NONE)
-        ea += cpu->gpr[in->base];
-    if (in->index != RC_REG_NONE)
-        ea += cpu->gpr[in->index] << in->scale;
-    return ea & rc_size_mask(in->addrsize);
-}

@@ -116,6 +116,31 @@ static rc_fault mov_ri_8(rc_cpu *cpu, const rc_insn *in)
     return RC_NOFAULT;
 }
 
+/* MOV m, r and MOV r, m (89 /r, 8B /r memory forms): straight to the
+ * segmented accessors. */
+static rc_fault mov_store_4(rc_cpu *cpu, const rc_insn *in)
+{
+    return rc_write(cpu, in->seg, rc_effective_addr(cpu, in), 4, (uint32_t)cpu->gpr[in->reg]);
+}
+static rc_fault mov_store_8(rc_cpu *cpu, const rc_insn *in)
+{
+    return rc_write(cpu, in->seg, rc_effective_addr(cpu, in), 8, cpu->gpr[in->reg]);
+}
+static rc_fault mov_load_4(rc_cpu *cpu, const rc_insn *in)
+{
+    uint64_t v;
+    TRY(rc_read(cpu, in->seg, rc_effective_addr(cpu, in), 4, RC_ACC_READ, &v));
+    W32(cpu, in->reg, v);
+    return RC_NOFAULT;
+}
+static rc_fault mov_load_8(rc_cpu *cpu, const rc_insn *in)
+{
+    uint64_t v;
+    TRY(rc_read(cpu, in->seg, rc_effective_addr(cpu, in), 8, RC_ACC_READ, &v));
+    W64(cpu, in->reg, v);
+    return RC_NOFAULT;
+}
+
 /* Jcc / JMP rel in 64-bit mode with a 64-bit operand size: the target
  * must be canonical (SDM Vol. 2A Jcc/JMP: #GP(0), nothing changed). */
 static rc_fault jcc_64(rc_cpu *cpu, const rc_insn *in)
@@ -165,6 +190,9 @@ void rc_specialize(const rc_cpu *cpu, rc_insn *in)
         } else if (in->exec == ex_mov && in->mod == 3 && (o == 0x89 || o == 0x8b)) {
             in->exec = sz == 8 ? (o == 0x89 ? mov_rr_8_0 : mov_rr_8_1)
                                : (o == 0x89 ? mov_rr_4_0 : mov_rr_4_1);
+        } else if (in->exec == ex_mov && (o == 0x89 || o == 0x8b)) {
+            in->exec = sz == 8 ? (o == 0x89 ? mov_store_8 : mov_load_8)
+                               : (o == 0x89 ? mov_store_4 : mov_load_4);
         } else if (in->exec == ex_mov_r_imm) {
             in->exec = sz == 8 ? mov_ri_8 : mov_ri_4;
         } else if (in->exec == ex_jcc) {

@@ -9,6 +9,7 @@
  * exception delivery, or an exit.
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "exec.h"
 
@@ -36,15 +37,33 @@ void rc_icache_invalidate_page(rc_cpu *cpu, uint64_t phys)
 {
     uint64_t page = phys & RC_PAGE_MASK;
     uint64_t pn = page >> RC_PAGE_SHIFT;
-    if (!cpu->icache)
-        return;
-    for (unsigned i = 0; i < RC_ICACHE_SIZE; i++) {
-        uint64_t p = cpu->icache[i].phys;
-        if (p && ((p - 1) & RC_PAGE_MASK) == page)
-            cpu->icache[i].phys = 0;
-    }
+    cpu->code_gen++;
+    if (cpu->icache)
+        for (unsigned i = 0; i < RC_ICACHE_SIZE; i++) {
+            uint64_t p = cpu->icache[i].phys;
+            if (p && ((p - 1) & RC_PAGE_MASK) == page)
+                cpu->icache[i].phys = 0;
+        }
+    if (cpu->blocks)
+        for (unsigned i = 0; i < RC_BLOCK_CACHE; i++) {
+            uint64_t p = cpu->blocks[i].phys;
+            if (p && ((p - 1) & RC_PAGE_MASK) == page)
+                cpu->blocks[i].phys = 0;
+        }
     if (pn < cpu->code_pages_limit)
         cpu->code_pages[pn >> 3] &= (uint8_t)~(1u << (pn & 7));
+}
+
+void rc_icache_flush_all(rc_cpu *cpu)
+{
+    cpu->code_gen++;
+    if (cpu->icache)
+        memset(cpu->icache, 0, RC_ICACHE_SIZE * sizeof(*cpu->icache));
+    if (cpu->blocks)
+        for (unsigned i = 0; i < RC_BLOCK_CACHE; i++)
+            cpu->blocks[i].phys = 0;
+    if (cpu->code_pages)
+        memset(cpu->code_pages, 0, (size_t)(cpu->code_pages_limit / 8));
 }
 
 rc_status rc_invalidate_code(rc_cpu *cpu, uint64_t gpa, uint64_t size)
@@ -245,6 +264,114 @@ static inline rc_fault step(rc_cpu *cpu)
     return RC_NOFAULT;
 }
 
+/* ------------------------------------------------------------------ blocks */
+
+/* Instructions that may run inside a block: ordinary instructions that
+ * cannot change the mode, CPL, CS, SS, paging, TF, IF or the interrupt
+ * shadow, and do not end the run by design. A near branch may end a block.
+ * Anything else runs through step(). (Checked on the generic handler,
+ * before rc_specialize.) */
+static bool block_member(const rc_insn *in)
+{
+    static const rc_exec_fn ok[] = {
+        ex_alu, ex_grp1, ex_test, ex_incdec_r, ex_grp2, ex_grp3, ex_grp4, ex_imul2, ex_imul3,
+        ex_shxd, ex_bt, ex_bsf_bsr, ex_bcd, ex_salc, ex_cbw, ex_cwd, ex_sahf, ex_lahf, ex_flagop,
+        ex_setcc, ex_cmovcc, ex_bswap, ex_movzx, ex_movsx, ex_movsxd, ex_xadd, ex_cmpxchg,
+        ex_xchg, ex_xchg_ax, ex_mov, ex_mov_r_imm, ex_mov_rm_imm, ex_lea, ex_mov_moffs, ex_xlat,
+        ex_push_r, ex_pop_r, ex_push_imm, ex_pop_rm, ex_pusha, ex_popa, ex_enter, ex_leave,
+        ex_nop, ex_movs, ex_cmps, ex_stos, ex_lods, ex_scas,
+        /* near branches: allowed, and they end the block */
+        ex_jcc, ex_jmp_rel, ex_call_rel, ex_ret_near, ex_loop, ex_jcxz,
+    };
+    if (in->exec == ex_grp5) {
+        unsigned r = (in->modrm >> 3) & 7; /* INC DEC CALL JMP PUSH, not CALLF/JMPF */
+        return r != 3 && r != 5 && r != 7;
+    }
+    for (unsigned i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (in->exec == ok[i])
+            return true;
+    return false;
+}
+
+static inline unsigned block_index(uint64_t phys)
+{
+    return (unsigned)((phys ^ (phys >> 10)) & (RC_BLOCK_CACHE - 1));
+}
+
+/* Decode the block starting at cpu->rip (physical 'phys', one page). */
+static void block_build(rc_cpu *cpu, rc_block *b, uint64_t phys)
+{
+    b->phys = phys + 1;
+    b->mode_key = cpu->code_size;
+    b->n = 0;
+    b->bytes = 0;
+    uint8_t *host = rc_bus_host_page(cpu, phys, false);
+    if (!host || cpu->have_hooks_slow || (phys >> RC_PAGE_SHIFT) >= cpu->code_pages_limit)
+        return;
+    unsigned off = (unsigned)(phys & (RC_PAGE_SIZE - 1));
+    while (b->n < RC_BLOCK_MAX) {
+        unsigned avail = (unsigned)RC_PAGE_SIZE - off;
+        rc_insn *in = &b->insn[b->n];
+        rc_fault f = rc_decode(cpu, host + off, avail < 15 ? avail : 15, cpu->code_size, in);
+        if (RC_FAILED(f) || !block_member(in))
+            break; /* ends before it; step() will raise or run it */
+        memcpy(in->bytes, host + off, in->len);
+        rc_specialize(cpu, in);
+        b->n++;
+        b->bytes = (uint16_t)(b->bytes + in->len);
+        off += in->len;
+        if (in->flags & RC_OPF_BRANCH)
+            break;
+    }
+    mark_code_page(cpu, phys);
+}
+
+/* Run the block at cpu->rip, at most 'budget' instructions. *done counts
+ * the instructions attempted (retired, plus a faulting one). Returns
+ * false when no block applies (run step() instead). */
+static inline bool block_run(rc_cpu *cpu, uint64_t budget, uint64_t *done, rc_fault *fault)
+{
+    uint64_t rip = cpu->rip, phys;
+    uint64_t lin = cpu->code_size == 8 ? rip : (cpu->seg[RC_SEG_CS].base + rip) & 0xffffffffull;
+    if (cpu->code_size == 8 && !rc_is_canonical(rip))
+        return false;
+    if (RC_FAILED(fetch_phys(cpu, lin, &phys)))
+        return false;
+    rc_block *b = &cpu->blocks[block_index(phys)];
+    if (b->phys != phys + 1 || b->mode_key != cpu->code_size)
+        block_build(cpu, b, phys);
+    if (b->n == 0)
+        return false;
+    /* SDM Vol. 3A 5.3: every byte fetched must lie within the CS limit. */
+    if (cpu->code_size != 8 && rip + b->bytes - 1 > cpu->seg[RC_SEG_CS].limit)
+        return false;
+
+    uint32_t gen = cpu->code_gen;
+    uint64_t wrap = cpu->code_size == 8 ? ~0ull : 0xffffffffull;
+    unsigned n = b->n < budget ? b->n : (unsigned)budget;
+    for (unsigned i = 0; i < n; i++) {
+        const rc_insn *in = &b->insn[i];
+        uint64_t next = (rip + in->len) & wrap;
+        cpu->insn_rip = rip;
+        cpu->cur_insn = in;
+        cpu->rip = next;
+        rc_fault f = in->exec(cpu, in);
+        *done = i + 1;
+        if (__builtin_expect(RC_FAILED(f), 0)) {
+            *fault = f;
+            return true;
+        }
+        cpu->icount_total++;
+        /* A taken branch, a REP that continues, or a store into cached
+         * code ends the block. */
+        if (cpu->rip != next || cpu->code_gen != gen)
+            break;
+        rip = next;
+    }
+    *fault = RC_NOFAULT;
+    return true;
+}
+
 static void fill_insn_bytes(rc_cpu *cpu, uint64_t *lin, uint8_t *len, uint8_t bytes[15])
 {
     uint64_t rip = cpu->insn_rip;
@@ -277,14 +404,27 @@ rc_status rc_run(rc_cpu *cpu, uint64_t max_insns, rc_exit *exit)
         memset(&cpu->exit_pending, 0, sizeof(cpu->exit_pending));
         return RC_OK;
     }
+    if (!cpu->blocks)
+        cpu->blocks = calloc(RC_BLOCK_CACHE, sizeof(*cpu->blocks)); /* NULL: no blocks */
     uint64_t n = 0;
     for (;;) {
         if (max_insns && n >= max_insns) {
             exit->reason = RC_EXIT_LIMIT;
             break;
         }
-        rc_fault f = step(cpu);
-        n++;
+        rc_fault f;
+        uint64_t done = 0;
+        /* Blocks while nothing needs per-instruction attention. */
+        if (__builtin_expect(cpu->blocks && cpu->icache && !cpu->hooks.insn &&
+                                 !cpu->have_hooks_slow &&
+                                 !((cpu->dr[7] & 0xff) | (cpu->rflags & RC_FLAG_TF)),
+                             1) &&
+            block_run(cpu, max_insns ? max_insns - n : ~0ull, &done, &f)) {
+            n += done;
+        } else {
+            f = step(cpu);
+            n++;
+        }
         if (__builtin_expect(!RC_FAILED(f), 1))
             continue;
 
