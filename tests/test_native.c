@@ -53,10 +53,32 @@ enum { RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI };
 #define F_AC 0x40000ull
 #define F_STATUS (F_CF | F_PF | F_AF | F_ZF | F_SF | F_OF)
 
+/* Every test runs twice: with a forked child per case (rc_native_run) and
+ * through a server (rc_native_server_run), set by the "server" fixture. */
+static rc_native_server *srv;
+
+static int run_case(const rc_native_case *c, rc_native_result *r, char *err, size_t n)
+{
+    return srv ? rc_native_server_run(srv, c, r, err, n) : rc_native_run(c, r, err, n);
+}
+
+static void server_setup(void)
+{
+    char err[256];
+    srv = rc_native_server_open(err, sizeof err);
+    ck_assert_msg(srv != NULL, "%s", err);
+}
+
+static void server_teardown(void)
+{
+    rc_native_server_close(srv);
+    srv = NULL;
+}
+
 static void run_ok(const rc_native_case *c, rc_native_result *r)
 {
     char err[256];
-    int rc = rc_native_run(c, r, err, sizeof err);
+    int rc = run_case(c, r, err, sizeof err);
     ck_assert_msg(rc == 0, "rc_native_run: %s", err);
 }
 
@@ -524,13 +546,13 @@ START_TEST(malformed_cases)
     /* prot16 without an LDT code selector */
     rc_native_case_init(&c, RC_NATIVE_PROT16);
     c.code = nop, c.code_len = 1, c.code_addr = CODE;
-    ck_assert_int_eq(rc_native_run(&c, &r, err, sizeof err), -1);
+    ck_assert_int_eq(run_case(&c, &r, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "LDT"));
     /* an address the runner itself occupies: the stack of this process */
     case64(&c, nop, 1);
     uint64_t here = (uint64_t)(uintptr_t)&c & ~0xfffull;
     rc_native_add_region(&c, here, 0x1000, NULL, 0, PROT_READ, NULL);
-    ck_assert_int_eq(rc_native_run(&c, &r, err, sizeof err), -1);
+    ck_assert_int_eq(run_case(&c, &r, err, sizeof err), -1);
     ck_assert_ptr_nonnull(strstr(err, "mmap"));
 }
 END_TEST
@@ -683,7 +705,7 @@ START_TEST(io_permission_bitmap)
     ck_assert_int_eq(r.end, RC_NATIVE_END_REFUSED);
     /* ioperm(0x80, 1) */
     c.io[0] = (rc_native_ioperm){ 0x80, 1 };
-    ck_assert_msg(rc_native_run(&c, &r, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(run_case(&c, &r, err, sizeof err) == 0, "%s", err);
     if (r.end == RC_NATIVE_END_REFUSED) {
         printf("native: io_permission_bitmap: the ioperm part SKIPPED: %s\n", r.why);
         return;
@@ -750,7 +772,7 @@ START_TEST(available_and_sigchld_ignored)
     c.gpr[RAX] = 2, c.gpr[RBX] = 3;
     void (*old)(int) = signal(SIGCHLD, SIG_IGN);
     char err[256];
-    int rc = rc_native_run(&c, &r, err, sizeof err);
+    int rc = run_case(&c, &r, err, sizeof err);
     signal(SIGCHLD, old);
     ck_assert_msg(rc == 0, "%s", err);
     ck_assert_int_eq(r.end, RC_NATIVE_END_MARKER);
@@ -775,15 +797,13 @@ START_TEST(time_per_case)
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
-    printf("native: %d cases in %.3f s: %.1f us per case\n", N, s, s / N * 1e6);
+    printf("native (%s): %d cases in %.3f s: %.1f us per case\n",
+           srv ? "server" : "child per case", N, s, s / N * 1e6);
 }
 END_TEST
 
-int main(void)
+static void add_tests(TCase *tc)
 {
-    Suite *s = suite_create("native");
-    TCase *tc = tcase_create("ring3");
-    tcase_set_timeout(tc, 120);
     tcase_add_test(tc, add64_final_registers);
     tcase_add_test(tc, flags_in_are_loaded);
     tcase_add_test(tc, divide_error);
@@ -809,7 +829,20 @@ int main(void)
     tcase_add_test(tc, far_call_between_code_sizes);
     tcase_add_test(tc, available_and_sigchld_ignored);
     tcase_add_test(tc, time_per_case);
-    suite_add_tcase(s, tc);
+}
+
+int main(void)
+{
+    Suite *s = suite_create("native");
+    TCase *child = tcase_create("child");
+    tcase_set_timeout(child, 120);
+    add_tests(child);
+    suite_add_tcase(s, child);
+    TCase *server = tcase_create("server");
+    tcase_set_timeout(server, 120);
+    tcase_add_checked_fixture(server, server_setup, server_teardown);
+    add_tests(server);
+    suite_add_tcase(s, server);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);

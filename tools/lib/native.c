@@ -35,7 +35,9 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/auxv.h>
 #include <sys/io.h>
 #include <sys/mman.h>
@@ -64,8 +66,10 @@
 #define TRAP_PF 14
 #define TRAP_BP 3
 
-/* Exit codes of a child that could not set the case up (before seccomp). */
+/* Exit codes of a child that could not set the case up (before seccomp), and
+ * of a server child whose own code faulted. */
 #define CHILD_SETUP_FAILED 111
+#define CHILD_RUNNER_FAULT 112
 
 /* ------------------------------------------------------------------ shared page */
 
@@ -151,7 +155,43 @@ __asm__(".text\n"
         "  syscall\n"
         ".globl rcn_exit_after\n"
         "rcn_exit_after:\n"
-        "  ud2\n");
+        "  ud2\n"
+        /* rcn_sys(nr, a1..a5): the runner's own system calls (a6 = 0), all from
+         * this one SYSCALL instruction, which the server's filter recognises. */
+        ".globl rcn_sys\n"
+        ".type rcn_sys,@function\n"
+        "rcn_sys:\n"
+        "  mov %rdi, %rax\n"
+        "  mov %rsi, %rdi\n"
+        "  mov %rdx, %rsi\n"
+        "  mov %rcx, %rdx\n"
+        "  mov %r8, %r10\n"
+        "  mov %r9, %r8\n"
+        "  xor %r9d, %r9d\n"
+        "  syscall\n"
+        ".globl rcn_sys_after\n"
+        "rcn_sys_after:\n"
+        "  ret\n"
+        /* rcn_server_enter(save, launch): save the callee-saved registers, the
+         * stack pointer and the return address, then enter the case. The
+         * handler comes back through rcn_server_resume(save), which makes
+         * rcn_server_enter return (System V ABI: rbx rbp r12-r15 preserved). */
+        ".globl rcn_server_enter\n"
+        ".type rcn_server_enter,@function\n"
+        "rcn_server_enter:\n"
+        "  mov %rbx, 0(%rdi)\n  mov %rbp, 8(%rdi)\n  mov %r12, 16(%rdi)\n"
+        "  mov %r13, 24(%rdi)\n  mov %r14, 32(%rdi)\n  mov %r15, 40(%rdi)\n"
+        "  lea 8(%rsp), %rax\n  mov %rax, 48(%rdi)\n"
+        "  mov (%rsp), %rax\n  mov %rax, 56(%rdi)\n"
+        "  mov %rsi, %rdi\n"
+        "  jmp rcn_enter\n"
+        ".globl rcn_server_resume\n"
+        ".type rcn_server_resume,@function\n"
+        "rcn_server_resume:\n"
+        "  mov 0(%rdi), %rbx\n  mov 8(%rdi), %rbp\n  mov 16(%rdi), %r12\n"
+        "  mov 24(%rdi), %r13\n  mov 32(%rdi), %r14\n  mov 40(%rdi), %r15\n"
+        "  mov 48(%rdi), %rsp\n"
+        "  jmp *56(%rdi)\n");
 
 /* Neither returns. They are not declared noreturn on purpose: a sanitizer
  * instruments calls to noreturn functions with a runtime hook that makes
@@ -160,10 +200,25 @@ void rcn_enter(launch_block *b);
 extern const char rcn_enter_end[];
 void rcn_exit(int status);
 extern const char rcn_exit_after[];
+long rcn_sys(long nr, long a1, long a2, long a3, long a4, long a5);
+extern const char rcn_sys_after[];
+void rcn_server_enter(uint64_t *save, launch_block *b);
+void rcn_server_resume(uint64_t *save);
 
-/* The child's one piece of process-wide state: where the handler reports.
- * Set after fork, in the child only; the parent never reads it. */
+/* A server child's state (see rc_native_server_open). */
+typedef struct srv_child {
+    uint64_t save[8];          /* rcn_server_enter's saved context */
+    volatile int in_case;      /* a signal outside a case is a runner bug: exit */
+    uint16_t ds, es, fs, gs;   /* the runner's own selectors and bases, restored */
+    uint64_t fs_base, gs_base; /* by the handler before it resumes the loop */
+    uint64_t launch_lo;        /* the launch-area reservation */
+} srv_child;
+
+/* The child's process-wide state: where the handler reports, and (server
+ * children) how it gets back to the loop. Set after fork, in the child only;
+ * the parent never reads them. */
 static nat_shared *child_shared;
+static srv_child *child_server;
 
 /* ------------------------------------------------------------------ the handler */
 
@@ -177,6 +232,9 @@ HANDLER_ATTRS static void on_signal(int sig, siginfo_t *si, void *ctx)
     /* The case may have left AC set; the handler's own accesses must not
      * raise #AC (SDM Vol. 3A 6.15 "Interrupt 17"). POPF can clear AC at CPL 3. */
     __asm__ volatile("pushfq\n andq $~0x40000, (%%rsp)\n popfq" ::: "memory", "cc");
+    srv_child *srv = child_server;
+    if (srv && !srv->in_case)
+        rcn_exit(CHILD_RUNNER_FAULT); /* the runner itself faulted: die, be restarted */
     nat_shared *sh = child_shared;
     const ucontext_t *uc = ctx;
     sh->signo = sig;
@@ -208,6 +266,13 @@ HANDLER_ATTRS static void on_signal(int sig, siginfo_t *si, void *ctx)
             dst[k] = src[k];
     }
     sh->state = SH_SIGNAL;
+    if (srv) {
+        /* back to the server loop: the runner's selectors and TLS base first */
+        __asm__ volatile("mov %0, %%ds\n mov %1, %%es\n mov %2, %%fs\n mov %3, %%gs"
+                         :: "r"(srv->ds), "r"(srv->es), "r"(srv->fs), "r"(srv->gs));
+        __asm__ volatile("wrfsbase %0\n wrgsbase %1" :: "r"(srv->fs_base), "r"(srv->gs_base));
+        rcn_server_resume(srv->save);
+    }
     rcn_exit(0);
     __builtin_unreachable();
 }
@@ -500,50 +565,94 @@ static void child_fail(nat_shared *sh, const char *what, int e)
     _exit(CHILD_SETUP_FAILED);
 }
 
-static void child_map(const rc_native_case *c, nat_shared *sh, uint64_t addr, size_t len)
+/* The child's system calls go through rcn_sys (the server's seccomp filter
+ * allows exactly that instruction); they return -errno on failure. */
+static bool sys_failed(nat_shared *sh, const char *what, long rc)
 {
-    void *want = (void *)(uintptr_t)addr;
-    void *m = mmap(want, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-                   MAP_FIXED_NOREPLACE, -1, 0);
-    if (m == MAP_FAILED || m != want) {
-        snprintf(sh->msg, sizeof sh->msg, "mmap %#llx+%#zx: %s (address in use in the runner?)",
-                 (unsigned long long)addr, len, m == MAP_FAILED ? strerror(errno) : "moved");
-        sh->state = SH_SETUP_ERROR;
-        _exit(CHILD_SETUP_FAILED);
-    }
-    (void)c;
+    snprintf(sh->msg, sizeof sh->msg, "%s: %s", what, strerror((int)-rc));
+    sh->state = SH_SETUP_ERROR;
+    return false;
 }
 
-static void child_memory(const rc_native_case *c, nat_shared *sh)
+/* Ranges the child mapped for one case (regions, code pages), to undo. */
+typedef struct child_maps {
+    uint64_t addr[RC_NATIVE_MAX_REGIONS + 1];
+    uint64_t len[RC_NATIVE_MAX_REGIONS + 1];
+    unsigned n;
+} child_maps;
+
+static bool child_map(nat_shared *sh, child_maps *m, uint64_t addr, size_t len)
+{
+    long rc = rcn_sys(SYS_mmap, (long)addr, (long)len, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1);
+    if (rc < 0 && rc > -4096) {
+        snprintf(sh->msg, sizeof sh->msg, "mmap %#llx+%#zx: %s (address in use in the runner?)",
+                 (unsigned long long)addr, len, strerror((int)-rc));
+        sh->state = SH_SETUP_ERROR;
+        return false;
+    }
+    if ((uint64_t)rc != addr) { /* a kernel without MAP_FIXED_NOREPLACE */
+        rcn_sys(SYS_munmap, rc, (long)len, 0, 0, 0);
+        snprintf(sh->msg, sizeof sh->msg, "mmap %#llx: placed elsewhere", (unsigned long long)addr);
+        sh->state = SH_SETUP_ERROR;
+        return false;
+    }
+    m->addr[m->n] = addr;
+    m->len[m->n++] = len;
+    return true;
+}
+
+/* Map the regions and the code, write every page (present PTEs), copy the
+ * contents and the end marker, apply the final protections. */
+static bool child_memory(const rc_native_case *c, nat_shared *sh, child_maps *m)
 {
     for (unsigned i = 0; i < c->nregions; i++) {
         const rc_native_region *r = &c->regions[i];
-        child_map(c, sh, r->addr, r->len);
+        if (!child_map(sh, m, r->addr, r->len))
+            return false;
         uint8_t *p = (uint8_t *)(uintptr_t)r->addr;
-        memset(p, 0, r->len); /* every page written: present PTEs */
+        memset(p, 0, r->len);
         if (r->bytes)
             memcpy(p, r->bytes, r->nbytes);
     }
     uint8_t *code = (uint8_t *)(uintptr_t)c->code_addr;
-    const rc_native_region *home = region_containing(c, c->code_addr, c->code_len + 1);
-    if (!home) {
+    if (!region_containing(c, c->code_addr, c->code_len + 1)) {
         uint64_t lo = c->code_addr & ~(PAGE - 1);
         uint64_t hi = (c->code_addr + c->code_len + 1 + PAGE - 1) & ~(PAGE - 1);
-        child_map(c, sh, lo, hi - lo);
+        if (!child_map(sh, m, lo, hi - lo))
+            return false;
         memset((void *)(uintptr_t)lo, 0, hi - lo);
-        if (mprotect((void *)(uintptr_t)lo, hi - lo, PROT_READ | PROT_WRITE | PROT_EXEC))
-            child_fail(sh, "mprotect code", errno);
+        long rc = rcn_sys(SYS_mprotect, (long)lo, (long)(hi - lo),
+                          PROT_READ | PROT_WRITE | PROT_EXEC, 0, 0);
+        if (rc)
+            return sys_failed(sh, "mprotect code", rc);
     }
     memcpy(code, c->code, c->code_len);
     code[c->code_len] = END_MARKER;
     for (unsigned i = 0; i < c->nregions; i++) {
         const rc_native_region *r = &c->regions[i];
-        if (mprotect((void *)(uintptr_t)r->addr, r->len, r->prot))
-            child_fail(sh, "mprotect region", errno);
+        long rc = rcn_sys(SYS_mprotect, (long)r->addr, (long)r->len, r->prot, 0, 0);
+        if (rc)
+            return sys_failed(sh, "mprotect region", rc);
     }
+    return true;
 }
 
-static void child_ldt(const rc_native_case *c, nat_shared *sh)
+static void child_unmap(child_maps *m)
+{
+    for (unsigned i = 0; i < m->n; i++)
+        rcn_sys(SYS_munmap, (long)m->addr[i], (long)m->len[i], 0, 0, 0);
+    m->n = 0;
+}
+
+/* func 0x11: write an entry, "new mode" (AVL kept); an all-zero entry clears
+ * it (arch/x86/kernel/ldt.c write_ldt, LDT_zero). */
+static long write_ldt_entry(const struct user_desc *d)
+{
+    return rcn_sys(SYS_modify_ldt, 0x11, (long)(uintptr_t)d, sizeof *d, 0, 0);
+}
+
+static bool child_ldt(const rc_native_case *c, nat_shared *sh)
 {
     for (unsigned i = 0; i < c->nldt; i++) {
         const rc_native_ldt *e = &c->ldt[i];
@@ -560,20 +669,31 @@ static void child_ldt(const rc_native_case *c, nat_shared *sh)
         d.seg_not_present = e->not_present;
         d.useable = e->useable;
         d.lm = e->lm;
-        /* func 0x11: write an entry, "new mode" (AVL kept) - arch/x86/kernel/ldt.c */
-        if (syscall(SYS_modify_ldt, 0x11, &d, sizeof d) != 0)
-            child_fail(sh, "modify_ldt", errno);
+        long rc = write_ldt_entry(&d);
+        if (rc)
+            return sys_failed(sh, "modify_ldt", rc);
+    }
+    return true;
+}
+
+static void child_clear_ldt(const rc_native_case *c)
+{
+    for (unsigned i = 0; i < c->nldt; i++) {
+        struct user_desc d;
+        memset(&d, 0, sizeof d);
+        d.entry_number = c->ldt[i].index;
+        write_ldt_entry(&d);
     }
 }
 
-static void child_signals(const rc_native_case *c, nat_shared *sh)
+static void child_signals(bool catch_them, nat_shared *sh)
 {
     sigset_t none;
     sigemptyset(&none);
     if (sigprocmask(SIG_SETMASK, &none, NULL))
         child_fail(sh, "sigprocmask", errno);
     static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGSYS, SIGALRM };
-    if (c->flags & RC_NATIVE_NO_HANDLER) {
+    if (!catch_them) {
         for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
             signal(sigs[i], SIG_DFL);
         return;
@@ -595,25 +715,29 @@ static void child_signals(const rc_native_case *c, nat_shared *sh)
             child_fail(sh, "sigaction", errno);
 }
 
-/* seccomp: allow exit only from rcn_exit (by the address after its SYSCALL,
- * seccomp_data.instruction_pointer), trap everything else with SIGSYS - the
- * system call is then not executed (Documentation/userspace-api/seccomp_filter.rst). */
-static void child_seccomp(nat_shared *sh)
+/* seccomp: allow a system call only from the SYSCALL instruction before
+ * 'ip' (seccomp_data.instruction_pointer: the address after it), trap every
+ * other with SIGSYS - it is then not executed
+ * (Documentation/userspace-api/seccomp_filter.rst). The forked-child mode
+ * allows only exit (nr_only = SYS_exit); the server allows its rcn_sys stub
+ * and exit. */
+static void child_seccomp(nat_shared *sh, uint64_t ip, uint64_t ip2)
 {
-    uint64_t ip = (uint64_t)(uintptr_t)rcn_exit_after;
     struct sock_filter f[] = {
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
         BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 7),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_exit, 0, 5),
-        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 0, 3),
         BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
                  offsetof(struct seccomp_data, instruction_pointer) + 4),
-        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 0, 1),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)(ip >> 32), 0, 5),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, instruction_pointer)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip, 2, 0),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)ip2, 1, 0),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
     };
+    if ((ip >> 32) != (ip2 >> 32))
+        child_fail(sh, "seccomp: the two stubs are 4 GiB apart", EINVAL);
     struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
         child_fail(sh, "PR_SET_NO_NEW_PRIVS", errno);
@@ -629,32 +753,65 @@ static void child_seccomp(nat_shared *sh)
  * the behaviour Linux's espfix64 exists for). So the block is placed at an
  * address whose bits 31:16 are the case's ESP[31:16]: a 4 GiB + 128 KiB
  * PROT_NONE reservation (address space only) holds every such address,
- * and one page of it around the chosen spot is made writable.
+ * and two pages of it around the chosen spot are made writable.
  */
-static launch_block *child_launch_area(const rc_native_case *c, nat_shared *sh)
+static uint64_t launch_reserve(nat_shared *sh)
 {
     const uint64_t span = (1ull << 32) + (2ull << 16);
     void *res = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (res == MAP_FAILED)
         child_fail(sh, "mmap launch area", errno);
-    uint64_t lo = (uint64_t)(uintptr_t)res;
-    uint64_t want = (c->gpr[4] >> 16) & 0xffff;
+    return (uint64_t)(uintptr_t)res;
+}
+
+static launch_block *launch_pick(uint64_t lo, uint64_t rsp, int prot, nat_shared *sh)
+{
+    uint64_t want = (rsp >> 16) & 0xffff;
     /* the IRET frame at +0x8000 in the 64 KiB block: RSP stays inside it */
     uint64_t frame = (lo & ~0xffffffffull) | (want << 16) | 0x8000;
     while (frame < lo + PAGE)
         frame += 1ull << 32;
     uint64_t page = frame & ~(PAGE - 1);
-    if (mprotect((void *)(uintptr_t)(page - PAGE), 2 * PAGE, PROT_READ | PROT_WRITE))
-        child_fail(sh, "mprotect launch area", errno);
+    long rc = rcn_sys(SYS_mprotect, (long)(page - PAGE), 2 * PAGE, prot, 0, 0);
+    if (rc) {
+        sys_failed(sh, "mprotect launch area", rc);
+        return NULL;
+    }
     return (launch_block *)(uintptr_t)(frame - offsetof(launch_block, iret));
+}
+
+static void launch_fill(launch_block *b, const rc_native_case *c, uint64_t base)
+{
+    memset(b, 0, sizeof *b);
+    b->ds = c->ds, b->es = c->es, b->fs = c->fs, b->gs = c->gs;
+    b->base_flags = ((c->flags & RC_NATIVE_SET_FSBASE) ? 1u : 0u) |
+                    ((c->flags & RC_NATIVE_SET_GSBASE) ? 2u : 0u);
+    b->fs_base = c->fs_base, b->gs_base = c->gs_base;
+    static const unsigned order[15] = { 0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
+    for (unsigned i = 0; i < 15; i++)
+        b->pops[i] = c->gpr[order[i]];
+    b->iret[0] = c->code_addr - base;
+    b->iret[1] = c->cs;
+    b->iret[2] = c->rflags | RFLAGS_FIXED1;
+    b->iret[3] = c->gpr[4];
+    b->iret[4] = c->ss;
+}
+
+static bool arm_timer(unsigned timeout_ms, nat_shared *sh)
+{
+    unsigned ms = timeout_ms ? timeout_ms : 1000;
+    struct itimerval t = { .it_value = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 } };
+    long rc = rcn_sys(SYS_setitimer, ITIMER_REAL, (long)(uintptr_t)&t, 0, 0, 0);
+    return rc ? sys_failed(sh, "setitimer", rc) : true;
 }
 
 __attribute__((noreturn)) static void child_main(const rc_native_case *c, nat_shared *sh,
                                                  uint64_t base)
 {
     child_shared = sh;
-    child_memory(c, sh);
-    child_ldt(c, sh);
+    child_maps maps = { .n = 0 };
+    if (!child_memory(c, sh, &maps) || !child_ldt(c, sh))
+        _exit(CHILD_SETUP_FAILED);
     for (unsigned i = 0; i < c->nio; i++)
         if (ioperm(c->io[i].from, c->io[i].num, 1)) {
             /* ENOSYS: CONFIG_X86_IOPL_IOPERM is off; EPERM: no CAP_SYS_RAWIO */
@@ -663,30 +820,13 @@ __attribute__((noreturn)) static void child_main(const rc_native_case *c, nat_sh
             sh->state = SH_REFUSED;
             _exit(CHILD_SETUP_FAILED);
         }
-    child_signals(c, sh);
-
-    launch_block *lb = child_launch_area(c, sh);
-    launch_block b;
-    memset(&b, 0, sizeof b);
-    b.ds = c->ds, b.es = c->es, b.fs = c->fs, b.gs = c->gs;
-    b.base_flags = ((c->flags & RC_NATIVE_SET_FSBASE) ? 1u : 0u) |
-                   ((c->flags & RC_NATIVE_SET_GSBASE) ? 2u : 0u);
-    b.fs_base = c->fs_base, b.gs_base = c->gs_base;
-    static const unsigned order[15] = { 0, 1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15 };
-    for (unsigned i = 0; i < 15; i++)
-        b.pops[i] = c->gpr[order[i]];
-    b.iret[0] = c->code_addr - base;
-    b.iret[1] = c->cs;
-    b.iret[2] = c->rflags | RFLAGS_FIXED1;
-    b.iret[3] = c->gpr[4];
-    b.iret[4] = c->ss;
-
-    unsigned ms = c->timeout_ms ? c->timeout_ms : 1000;
-    struct itimerval t = { .it_value = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 } };
-    if (setitimer(ITIMER_REAL, &t, NULL))
-        child_fail(sh, "setitimer", errno);
-    *lb = b;
-    child_seccomp(sh);
+    child_signals(!(c->flags & RC_NATIVE_NO_HANDLER), sh);
+    launch_block *lb = launch_pick(launch_reserve(sh), c->gpr[4], PROT_READ | PROT_WRITE, sh);
+    if (!lb || !arm_timer(c->timeout_ms, sh))
+        _exit(CHILD_SETUP_FAILED);
+    launch_fill(lb, c, base);
+    /* only exit, from rcn_exit (both addresses the same stub) */
+    child_seccomp(sh, (uint64_t)(uintptr_t)rcn_exit_after, (uint64_t)(uintptr_t)rcn_exit_after);
     rcn_enter(lb);
     __builtin_unreachable();
 }
@@ -809,7 +949,67 @@ static void fill_from_report(const rc_native_case *c, const nat_shared *sh, uint
         }
 }
 
-int rc_native_run(const rc_native_case *c, rc_native_result *r, char *err, size_t errlen)
+/* Turn a child's report (or its death) into the result; the parent side
+ * common to the forked-child and the server mode. */
+static int conclude(const rc_native_case *c, const nat_shared *sh, uint64_t base, int status,
+                    bool killed, rc_native_result *r, char *err, size_t errlen)
+{
+    if (sh->state == SH_SETUP_ERROR)
+        return set_err(err, errlen, "native: setup in the child failed: %s", sh->msg), -1;
+    if (sh->state == SH_REFUSED) {
+        r->end = RC_NATIVE_END_REFUSED;
+        snprintf(r->detail, sizeof r->detail, "%s", sh->msg);
+        r->why = r->detail;
+    }
+    else if (sh->state == SH_SIGNAL) {
+        fill_from_report(c, sh, base, r);
+        size_t off = 0;
+        for (unsigned i = 0; i < c->nregions; i++)
+            if (c->regions[i].prot & PROT_READ) {
+                if (c->regions[i].out)
+                    memcpy(c->regions[i].out, sh->mem + off, c->regions[i].len);
+                off += c->regions[i].len;
+            }
+    }
+    else {
+        r->end = RC_NATIVE_END_DIED;
+        if (WIFSIGNALED(status)) {
+            r->signo = WTERMSIG(status);
+            snprintf(r->detail, sizeof r->detail, "the child was killed by signal %d (%s)%s",
+                     r->signo, strsignal(r->signo), killed ? " after the deadline" : "");
+        }
+        else {
+            r->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            snprintf(r->detail, sizeof r->detail, "the child exited with status %d, no report",
+                     r->exit_status);
+        }
+        r->why = r->detail;
+    }
+    return 0;
+}
+
+/* Fill the report's list of regions the handler reads back. */
+static void prepare_report(const rc_native_case *c, nat_shared *sh, bool fsgs)
+{
+    memset(sh, 0, sizeof *sh);
+    sh->have_fsgsbase = fsgs;
+    size_t off = 0;
+    for (unsigned i = 0; i < c->nregions; i++)
+        if (c->regions[i].prot & PROT_READ) {
+            sh->copy_addr[sh->ncopy] = c->regions[i].addr;
+            sh->copy_len[sh->ncopy] = c->regions[i].len;
+            sh->copy_off[sh->ncopy++] = off;
+            off += c->regions[i].len;
+        }
+}
+
+static bool host_fsgsbase(void)
+{
+    return (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT) != 0;
+}
+
+/* Checks before any child runs: 1 = run it, 0 = refused (r filled), -1 = error. */
+static int begin(const rc_native_case *c, rc_native_result *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     r->vector = -1;
@@ -824,13 +1024,19 @@ int rc_native_run(const rc_native_case *c, rc_native_result *r, char *err, size_
         r->why = why;
         return 0;
     }
+    if ((c->flags & (RC_NATIVE_SET_FSBASE | RC_NATIVE_SET_GSBASE)) && !host_fsgsbase())
+        return set_err(err, errlen, "native: FSGSBASE is not enabled on this host"), -1;
+    return 1;
+}
+
+int rc_native_run(const rc_native_case *c, rc_native_result *r, char *err, size_t errlen)
+{
+    int go = begin(c, r, err, errlen);
+    if (go <= 0)
+        return go;
     uint64_t base = 0;
     cs_base(c, &base);
-    bool fsgs = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE_BIT) != 0;
-    if ((c->flags & (RC_NATIVE_SET_FSBASE | RC_NATIVE_SET_GSBASE)) && !fsgs) {
-        set_err(err, errlen, "native: FSGSBASE is not enabled on this host");
-        return -1;
-    }
+    bool fsgs = host_fsgsbase();
 
     size_t out = 0;
     for (unsigned i = 0; i < c->nregions; i++)
@@ -842,15 +1048,7 @@ int rc_native_run(const rc_native_case *c, rc_native_result *r, char *err, size_
         set_err(err, errlen, "native: mmap shared page: %s", strerror(errno));
         return -1;
     }
-    sh->have_fsgsbase = fsgs;
-    size_t off = 0;
-    for (unsigned i = 0; i < c->nregions; i++)
-        if (c->regions[i].prot & PROT_READ) {
-            sh->copy_addr[sh->ncopy] = c->regions[i].addr;
-            sh->copy_len[sh->ncopy] = c->regions[i].len;
-            sh->copy_off[sh->ncopy++] = off;
-            off += c->regions[i].len;
-        }
+    prepare_report(c, sh, fsgs);
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -875,42 +1073,241 @@ int rc_native_run(const rc_native_case *c, rc_native_result *r, char *err, size_
         munmap(sh, shsize);
         return -1;
     }
-    if (sh->state == SH_SETUP_ERROR) {
-        set_err(err, errlen, "native: setup in the child failed: %s", sh->msg);
-        munmap(sh, shsize);
-        return -1;
+    rc = conclude(c, sh, base, status, killed, r, err, errlen);
+    munmap(sh, shsize);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ the server */
+
+/*
+ * A server is one long-lived child that runs case after case: no fork, no
+ * new address space, the LDT reused. Requests and reports go through one
+ * shared mapping; a byte on a pipe says "go" and "done". The child's own
+ * system calls all come from rcn_sys, the only SYSCALL instruction its
+ * seccomp filter lets through; a case's system call is trapped as before.
+ * After a case: its mappings are unmapped, its LDT entries cleared, the
+ * timer disarmed and a pending SIGALRM consumed, the signal mask cleared.
+ */
+#define SRV_REQ_BYTES (RC_NATIVE_MAX_CODE + RC_NATIVE_MAX_OUT)
+
+typedef struct srv_block {
+    rc_native_case req;        /* pointers rewritten into 'bytes' */
+    uint64_t base;             /* CS.base */
+    uint8_t bytes[SRV_REQ_BYTES];
+} srv_block;
+
+struct rc_native_server {
+    pid_t pid;                 /* 0: not running (started on demand) */
+    int go_fd, done_fd;        /* the parent's ends of the two pipes */
+    uint8_t *shm;
+    size_t shm_size;
+    srv_block *blk;
+    nat_shared *rep;
+    unsigned long cases, restarts;
+};
+
+static void server_one(srv_block *blk, nat_shared *rep, srv_child *st)
+{
+    const rc_native_case *c = &blk->req;
+    child_maps maps = { .n = 0 };
+    launch_block *lb = NULL;
+    if (child_memory(c, rep, &maps) && child_ldt(c, rep) &&
+        (lb = launch_pick(st->launch_lo, c->gpr[4], PROT_READ | PROT_WRITE, rep)) &&
+        arm_timer(c->timeout_ms, rep)) {
+        launch_fill(lb, c, blk->base);
+        st->in_case = 1;
+        rcn_server_enter(st->save, lb);
+        st->in_case = 0;
+        struct itimerval off;
+        memset(&off, 0, sizeof off);
+        rcn_sys(SYS_setitimer, ITIMER_REAL, (long)(uintptr_t)&off, 0, 0, 0);
+        uint64_t alrm = 1ull << (SIGALRM - 1), none = 0;
+        struct timespec zero = { 0, 0 };
+        rcn_sys(SYS_rt_sigtimedwait, (long)(uintptr_t)&alrm, 0, (long)(uintptr_t)&zero, 8, 0);
+        rcn_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)(uintptr_t)&none, 0, 8, 0);
     }
-    if (sh->state == SH_REFUSED) {
-        r->end = RC_NATIVE_END_REFUSED;
-        snprintf(r->detail, sizeof r->detail, "%s", sh->msg);
-        r->why = r->detail;
+    if (lb)
+        launch_pick(st->launch_lo, c->gpr[4], PROT_NONE, rep);
+    child_clear_ldt(c);
+    child_unmap(&maps);
+}
+
+__attribute__((noreturn)) static void server_main(int go, int done, srv_block *blk,
+                                                  nat_shared *rep)
+{
+    static srv_child st;
+    child_shared = rep;
+    uint16_t sel;
+    __asm__ volatile("mov %%ds, %0" : "=r"(sel));
+    st.ds = sel;
+    __asm__ volatile("mov %%es, %0" : "=r"(sel));
+    st.es = sel;
+    __asm__ volatile("mov %%fs, %0" : "=r"(sel));
+    st.fs = sel;
+    __asm__ volatile("mov %%gs, %0" : "=r"(sel));
+    st.gs = sel;
+    __asm__ volatile("rdfsbase %0" : "=r"(st.fs_base));
+    __asm__ volatile("rdgsbase %0" : "=r"(st.gs_base));
+    st.launch_lo = launch_reserve(rep);
+    child_signals(true, rep);
+    child_server = &st;
+    child_seccomp(rep, (uint64_t)(uintptr_t)rcn_sys_after, (uint64_t)(uintptr_t)rcn_exit_after);
+    for (;;) {
+        char b;
+        if (rcn_sys(SYS_read, go, (long)(uintptr_t)&b, 1, 0, 0) != 1)
+            rcn_exit(0);
+        server_one(blk, rep, &st);
+        if (rcn_sys(SYS_write, done, (long)(uintptr_t)&b, 1, 0, 0) != 1)
+            rcn_exit(0);
     }
-    else if (sh->state == SH_SIGNAL) {
-        fill_from_report(c, sh, base, r);
-        off = 0;
-        for (unsigned i = 0; i < c->nregions; i++)
-            if (c->regions[i].prot & PROT_READ) {
-                if (c->regions[i].out)
-                    memcpy(c->regions[i].out, sh->mem + off, c->regions[i].len);
-                off += c->regions[i].len;
-            }
+}
+
+static void server_stop(rc_native_server *s, int *status)
+{
+    if (s->pid <= 0)
+        return;
+    close(s->go_fd);
+    close(s->done_fd);
+    kill(s->pid, SIGKILL);
+    int st = 0;
+    while (waitpid(s->pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (status)
+        *status = st;
+    s->pid = 0;
+}
+
+static bool server_start(rc_native_server *s, char *err, size_t errlen)
+{
+    int go[2], done[2];
+    if (pipe2(go, O_CLOEXEC))
+        return set_err(err, errlen, "native server: pipe: %s", strerror(errno));
+    if (pipe2(done, O_CLOEXEC)) {
+        close(go[0]), close(go[1]);
+        return set_err(err, errlen, "native server: pipe: %s", strerror(errno));
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(go[0]), close(go[1]), close(done[0]), close(done[1]);
+        return set_err(err, errlen, "native server: fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(go[1]);
+        close(done[0]);
+        server_main(go[0], done[1], s->blk, s->rep);
+    }
+    close(go[0]);
+    close(done[1]);
+    s->pid = pid;
+    s->go_fd = go[1];
+    s->done_fd = done[0];
+    return true;
+}
+
+rc_native_server *rc_native_server_open(char *err, size_t errlen)
+{
+    if (!host_fsgsbase())
+        return set_err(err, errlen, "native server: needs FSGSBASE (restores the runner's "
+                       "TLS base after a case)"), NULL;
+    rc_native_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return set_err(err, errlen, "native server: out of memory"), NULL;
+    size_t blk = (sizeof(srv_block) + PAGE - 1) & ~(PAGE - 1);
+    s->shm_size = blk + ((sizeof(nat_shared) + RC_NATIVE_MAX_OUT + PAGE - 1) & ~(PAGE - 1));
+    s->shm = mmap(NULL, s->shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (s->shm == MAP_FAILED) {
+        free(s);
+        return set_err(err, errlen, "native server: mmap: %s", strerror(errno)), NULL;
+    }
+    s->blk = (srv_block *)s->shm;
+    s->rep = (nat_shared *)(s->shm + blk);
+    return s; /* the child starts with the first case */
+}
+
+void rc_native_server_close(rc_native_server *s)
+{
+    if (!s)
+        return;
+    server_stop(s, NULL);
+    munmap(s->shm, s->shm_size);
+    free(s);
+}
+
+/* Copy the case into the shared block (its pointers are the parent's);
+ * false if its bytes do not fit. */
+static bool server_request(rc_native_server *s, const rc_native_case *c, uint64_t base)
+{
+    srv_block *b = s->blk;
+    size_t need = c->code_len;
+    for (unsigned i = 0; i < c->nregions; i++)
+        need += c->regions[i].bytes ? c->regions[i].nbytes : 0;
+    if (need > SRV_REQ_BYTES)
+        return false;
+    b->req = *c;
+    b->base = base;
+    size_t off = 0;
+    memcpy(b->bytes, c->code, c->code_len);
+    b->req.code = b->bytes;
+    off += c->code_len;
+    for (unsigned i = 0; i < c->nregions; i++) {
+        b->req.regions[i].out = NULL;
+        if (c->regions[i].bytes) {
+            memcpy(b->bytes + off, c->regions[i].bytes, c->regions[i].nbytes);
+            b->req.regions[i].bytes = b->bytes + off;
+            off += c->regions[i].nbytes;
+        }
+    }
+    return true;
+}
+
+int rc_native_server_run(rc_native_server *s, const rc_native_case *c, rc_native_result *r,
+                         char *err, size_t errlen)
+{
+    /* what the server does not take runs in a child of its own */
+    if (!s || (c->flags & RC_NATIVE_NO_HANDLER) || c->nio)
+        return rc_native_run(c, r, err, errlen);
+    int go = begin(c, r, err, errlen);
+    if (go <= 0)
+        return go;
+    uint64_t base = 0;
+    cs_base(c, &base);
+    if (!server_request(s, c, base))
+        return rc_native_run(c, r, err, errlen);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (s->pid <= 0) {
+        if (!server_start(s, err, errlen))
+            return -1;
+        s->restarts++;
+    }
+    prepare_report(c, s->rep, true);
+    char b = 'g';
+    int status = 0;
+    bool killed = false, dead = false;
+    if (write(s->go_fd, &b, 1) != 1) {
+        dead = true;
     }
     else {
-        r->end = RC_NATIVE_END_DIED;
-        if (WIFSIGNALED(status)) {
-            r->signo = WTERMSIG(status);
-            snprintf(r->detail, sizeof r->detail, "the child was killed by signal %d (%s)%s",
-                     r->signo, strsignal(r->signo), killed ? " after the deadline" : "");
-        }
-        else {
-            r->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-            snprintf(r->detail, sizeof r->detail, "the child exited with status %d, no report",
-                     r->exit_status);
-        }
-        r->why = r->detail;
+        struct pollfd p = { .fd = s->done_fd, .events = POLLIN };
+        int ms = (int)(c->timeout_ms ? c->timeout_ms : 1000) + 1000, n;
+        do
+            n = poll(&p, 1, ms);
+        while (n < 0 && errno == EINTR);
+        if (n == 0)
+            killed = dead = true;
+        else if (read(s->done_fd, &b, 1) != 1)
+            dead = true;
     }
-    munmap(sh, shsize);
-    return 0;
+    if (dead)
+        server_stop(s, &status); /* restarted with the next case */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r->seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    s->cases++;
+    if (dead && s->rep->state == SH_SIGNAL)
+        s->rep->state = SH_NONE; /* a report half-written by a dying child */
+    return conclude(c, s->rep, base, status, killed, r, err, errlen);
 }
 
 bool rc_native_available(const char **why)

@@ -176,6 +176,19 @@ int rc_native_run(const rc_native_case *c, rc_native_result *r, char *err, size_
 bool rc_native_kernel_answers(const uint8_t *code, size_t len, rc_native_mode mode,
                               const char **why);
 
+/* A server: one long-lived child that runs case after case (no fork per
+ * case, the LDT reused) - for long runs such as the random differential.
+ * Same contract and results as rc_native_run; cases with
+ * RC_NATIVE_NO_HANDLER or ioperm ranges run in a child of their own. A case
+ * that kills the server is reported as DIED and the server restarts with the
+ * next case. Needs FSGSBASE (NULL with 'err' otherwise). Not thread-safe:
+ * one server per thread. */
+typedef struct rc_native_server rc_native_server;
+rc_native_server *rc_native_server_open(char *err, size_t errlen);
+int rc_native_server_run(rc_native_server *s, const rc_native_case *c, rc_native_result *r,
+                         char *err, size_t errlen);
+void rc_native_server_close(rc_native_server *s);
+
 /* True when a probe case (one NOP) runs to its end marker on this host;
  * otherwise *why says what is missing. Tests skip the native judge on false. */
 bool rc_native_available(const char **why);
