@@ -414,18 +414,27 @@ static void explain(rc_cpu *cpu, const rc_event *ev, const plan *p, const rc_tra
 
 /* The commit: everything has been checked. Hooks, pushes, accessed bits,
  * then the registers. */
+void rc_tr_init(rc_cpu *cpu, rc_transition *t, rc_transition_kind kind)
+{
+    memset(t, 0, sizeof(*t));
+    t->kind = kind;
+    t->old_cpl = cpu->cpl;
+    t->old_mode = cpu->mode;
+    t->old_cs = cpu->seg[RC_SEG_CS].selector;
+    t->old_ss = cpu->seg[RC_SEG_SS].selector;
+    t->old_rip = cpu->insn_rip;
+    t->old_rsp = cpu->gpr[4];
+    t->new_ss = t->old_ss;
+    t->new_rsp = t->old_rsp;
+    t->text = cpu->transition_text;
+}
+
 static rc_fault commit(rc_cpu *cpu, const rc_event *ev, plan *p)
 {
     rc_transition t;
-    memset(&t, 0, sizeof(t));
-    t.kind = ev->kind == RC_EV_HW ? RC_TR_EXCEPTION : RC_TR_INT;
-    t.old_cpl = cpu->cpl;
+    rc_tr_init(cpu, &t, ev->kind == RC_EV_HW ? RC_TR_EXCEPTION : RC_TR_INT);
     t.new_cpl = p->new_cpl;
-    t.old_mode = cpu->mode;
-    t.old_cs = cpu->seg[RC_SEG_CS].selector;
-    t.old_ss = cpu->seg[RC_SEG_SS].selector;
     t.old_rip = ev->ret_rip;
-    t.old_rsp = cpu->gpr[4];
     t.new_rip = p->rip;
     t.gate = ev->vector;
 
@@ -465,7 +474,6 @@ static rc_fault commit(rc_cpu *cpu, const rc_event *ev, plan *p)
             new_rsp = final_sp;
     }
     t.new_rsp = new_rsp;
-    t.text = cpu->transition_text;
     explain(cpu, ev, p, &t);
 
     bool skip, stop;

@@ -154,21 +154,6 @@ static void explain_far(rc_cpu *cpu, const char *what, const rc_transition *t)
              (unsigned long long)t->new_rsp);
 }
 
-static void fill_transition(rc_cpu *cpu, rc_transition *t, rc_transition_kind kind)
-{
-    memset(t, 0, sizeof(*t));
-    t->kind = kind;
-    t->old_cpl = cpu->cpl;
-    t->old_mode = cpu->mode;
-    t->old_cs = cpu->seg[RC_SEG_CS].selector;
-    t->old_ss = cpu->seg[RC_SEG_SS].selector;
-    t->old_rip = cpu->insn_rip;
-    t->old_rsp = cpu->gpr[4];
-    t->new_ss = t->old_ss;
-    t->new_rsp = t->old_rsp;
-    t->text = cpu->transition_text;
-}
-
 /* ------------------------------------------------------------------ target checks */
 
 static bool real_like(const rc_cpu *cpu)
@@ -261,7 +246,7 @@ rc_fault rc_far_jmp(rc_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize)
 {
     uint64_t ip = ip_for_size(off, opsize);
     rc_transition t;
-    fill_transition(cpu, &t, RC_TR_FAR_JMP);
+    rc_tr_init(cpu, &t, RC_TR_FAR_JMP);
     rc_desc d;
     memset(&d, 0, sizeof(d));
     bool target64 = false;
@@ -327,7 +312,7 @@ rc_fault rc_far_call(rc_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize)
     uint64_t ip = ip_for_size(off, opsize);
     unsigned sz = opsize;
     rc_transition t;
-    fill_transition(cpu, &t, RC_TR_FAR_CALL);
+    rc_tr_init(cpu, &t, RC_TR_FAR_CALL);
     rc_desc d;
     memset(&d, 0, sizeof(d));
     uint64_t slot[2];
@@ -392,7 +377,7 @@ static rc_fault retf_real(rc_cpu *cpu, unsigned sz, uint64_t release)
     uint32_t limit = cpu->mode == RC_MODE_VM86 ? 0xffff : cpu->seg[RC_SEG_CS].limit;
     TRY(check_target_ip(cpu, ip, false, limit));
     rc_transition t;
-    fill_transition(cpu, &t, RC_TR_FAR_RET);
+    rc_tr_init(cpu, &t, RC_TR_FAR_RET);
     uint64_t sp = (cpu->gpr[4] + 2ull * sz + release) & rc_size_mask(cpu->stack_size);
     t.new_cs = (uint16_t)cs;
     t.new_cpl = cpu->cpl;
@@ -438,7 +423,7 @@ static rc_fault retf_protected(rc_cpu *cpu, unsigned sz, uint64_t release)
     TRY(check_target_ip(cpu, ip, target64, csd.seg.limit));
 
     rc_transition t;
-    fill_transition(cpu, &t, RC_TR_FAR_RET);
+    rc_tr_init(cpu, &t, RC_TR_FAR_RET);
     t.new_cpl = rpl;
     t.new_cs = (uint16_t)((cs_sel & ~3u) | rpl);
     t.new_rip = ip;

@@ -56,19 +56,6 @@ RC_HANDLER(ex_int1)
 /* The FLAGS bits that exist (bits 1, 3, 5, 15 are reserved). */
 #define FLAGS16_VALID 0x7fd5u
 
-static void fill_transition(rc_cpu *cpu, rc_transition *t, rc_transition_kind kind)
-{
-    memset(t, 0, sizeof(*t));
-    t->kind = kind;
-    t->old_cpl = cpu->cpl;
-    t->old_mode = cpu->mode;
-    t->old_cs = cpu->seg[RC_SEG_CS].selector;
-    t->old_ss = cpu->seg[RC_SEG_SS].selector;
-    t->old_rip = cpu->insn_rip;
-    t->old_rsp = cpu->gpr[4];
-    t->text = cpu->transition_text;
-}
-
 /* SDM Vol. 2A IRET REAL-ADDRESS-MODE. */
 static rc_fault iret_real(rc_cpu *cpu, unsigned sz)
 {
@@ -88,7 +75,7 @@ static rc_fault iret_real(rc_cpu *cpu, unsigned sz)
         nf = (cur & ~0xffffull) | (fl & FLAGS16_VALID);
 
     rc_transition t;
-    fill_transition(cpu, &t, RC_TR_IRET);
+    rc_tr_init(cpu, &t, RC_TR_IRET);
     t.new_cpl = 0;
     t.new_mode = RC_MODE_REAL;
     t.new_cs = (uint16_t)cs;
@@ -174,7 +161,7 @@ static rc_fault iret_protected(rc_cpu *cpu, unsigned sz)
 
     uint64_t nf = iret_flags(cpu, rc_get_rflags(cpu), fl, sz);
     rc_transition t;
-    fill_transition(cpu, &t, RC_TR_IRET);
+    rc_tr_init(cpu, &t, RC_TR_IRET);
     t.new_cpl = rpl;
     t.new_cs = (uint16_t)((cs_sel & ~3u) | rpl);
     t.new_rip = rip;

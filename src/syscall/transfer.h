@@ -67,6 +67,11 @@ rc_fault rc_tr_before(rc_cpu *cpu, const rc_transition *t, bool restart, bool *s
                       bool *stop);
 rc_fault rc_tr_after(rc_cpu *cpu, const rc_transition *t, bool stop);
 
+/* deliver.c: start a transition record from the current state: kind, the
+ * old CPL/mode/CS/SS/RIP (cpu->insn_rip)/RSP, new SS:RSP = old until the
+ * transition says otherwise, text = cpu->transition_text. */
+void rc_tr_init(rc_cpu *cpu, rc_transition *t, rc_transition_kind kind);
+
 /* deliver.c: the operating mode that a CS cache (and VM flag) would give. */
 rc_mode rc_mode_for(const rc_cpu *cpu, const rc_segment *cs, bool vm);
 
