@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "lib/native.h"
@@ -780,6 +781,30 @@ START_TEST(available_and_sigchld_ignored)
 }
 END_TEST
 
+START_TEST(server_survives_its_child)
+{
+    /* A server whose child is killed between cases restarts it: the next case
+     * (add rax, rbx: 2 + 3 = 5) still runs. Only meaningful in server mode. */
+    if (!srv)
+        return;
+    static const uint8_t code[] = { 0x48, 0x01, 0xd8 };
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, code, sizeof code);
+    c.gpr[RAX] = 2, c.gpr[RBX] = 3;
+    run_ok(&c, &r);
+    int pid = rc_native_server_pid(srv);
+    ck_assert_int_gt(pid, 0);
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    siginfo_t info; /* wait until it is gone (its sockets closed), without reaping it */
+    ck_assert_int_eq(waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT), 0);
+    run_ok(&c, &r);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_MARKER);
+    ck_assert_uint_eq(r.gpr[RAX], 5);
+    ck_assert_int_ne(rc_native_server_pid(srv), pid);
+}
+END_TEST
+
 START_TEST(time_per_case)
 {
     static const uint8_t code[] = { 0x48, 0x01, 0xd8 };
@@ -828,6 +853,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, io_permission_bitmap);
     tcase_add_test(tc, far_call_between_code_sizes);
     tcase_add_test(tc, available_and_sigchld_ignored);
+    tcase_add_test(tc, server_survives_its_child);
     tcase_add_test(tc, time_per_case);
 }
 

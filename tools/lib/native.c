@@ -42,6 +42,7 @@
 #include <sys/io.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/ucontext.h>
@@ -1107,6 +1108,11 @@ struct rc_native_server {
     unsigned long cases, restarts;
 };
 
+int rc_native_server_pid(const rc_native_server *s)
+{
+    return s ? (int)s->pid : 0;
+}
+
 static void server_one(srv_block *blk, nat_shared *rep, srv_child *st)
 {
     const rc_native_case *c = &blk->req;
@@ -1180,12 +1186,14 @@ static void server_stop(rc_native_server *s, int *status)
 
 static bool server_start(rc_native_server *s, char *err, size_t errlen)
 {
+    /* socket pairs, not pipes: the parent sends with MSG_NOSIGNAL, so a dead
+     * server is EPIPE, never a SIGPIPE in the caller */
     int go[2], done[2];
-    if (pipe2(go, O_CLOEXEC))
-        return set_err(err, errlen, "native server: pipe: %s", strerror(errno));
-    if (pipe2(done, O_CLOEXEC)) {
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go))
+        return set_err(err, errlen, "native server: socketpair: %s", strerror(errno));
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, done)) {
         close(go[0]), close(go[1]);
-        return set_err(err, errlen, "native server: pipe: %s", strerror(errno));
+        return set_err(err, errlen, "native server: socketpair: %s", strerror(errno));
     }
     fflush(NULL);
     pid_t pid = fork();
@@ -1203,6 +1211,7 @@ static bool server_start(rc_native_server *s, char *err, size_t errlen)
     s->pid = pid;
     s->go_fd = go[1];
     s->done_fd = done[0];
+    s->restarts++;
     return true;
 }
 
@@ -1277,19 +1286,23 @@ int rc_native_server_run(rc_native_server *s, const rc_native_case *c, rc_native
         return rc_native_run(c, r, err, errlen);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (s->pid <= 0) {
-        if (!server_start(s, err, errlen))
-            return -1;
-        s->restarts++;
-    }
     prepare_report(c, s->rep, true);
     char b = 'g';
     int status = 0;
     bool killed = false, dead = false;
-    if (write(s->go_fd, &b, 1) != 1) {
-        dead = true;
+    /* a server that died between cases (killed from outside) is restarted once */
+    for (int attempt = 0;; attempt++) {
+        if (s->pid <= 0 && !server_start(s, err, errlen))
+            return -1;
+        if (send(s->go_fd, &b, 1, MSG_NOSIGNAL) == 1)
+            break;
+        server_stop(s, &status);
+        if (attempt == 1) {
+            dead = true;
+            break;
+        }
     }
-    else {
+    if (!dead) {
         struct pollfd p = { .fd = s->done_fd, .events = POLLIN };
         int ms = (int)(c->timeout_ms ? c->timeout_ms : 1000) + 1000, n;
         do

@@ -188,6 +188,9 @@ rc_native_server *rc_native_server_open(char *err, size_t errlen);
 int rc_native_server_run(rc_native_server *s, const rc_native_case *c, rc_native_result *r,
                          char *err, size_t errlen);
 void rc_native_server_close(rc_native_server *s);
+/* The server child's process id (0 before the first case): for tests and
+ * diagnostics. */
+int rc_native_server_pid(const rc_native_server *s);
 
 /* True when a probe case (one NOP) runs to its end marker on this host;
  * otherwise *why says what is missing. Tests skip the native judge on false. */
