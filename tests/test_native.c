@@ -477,7 +477,7 @@ START_TEST(kernel_answered_refused)
 {
     static const struct {
         rc_native_mode mode;
-        uint8_t code[4];
+        uint8_t code[5];
         size_t len;
         const char *name;
     } t[] = {
@@ -490,6 +490,11 @@ START_TEST(kernel_answered_refused)
         { RC_NATIVE_LONG64, { 0x0f, 0x00, 0xc0 }, 3, "SLDT" },        /* sldt eax */
         { RC_NATIVE_COMPAT32, { 0x0f, 0x34 }, 2, "SYSENTER" },
         { RC_NATIVE_LONG64, { 0x0f, 0xa2 }, 2, "CPUID" },
+        { RC_NATIVE_LONG64, { 0xf3, 0x48, 0x0f, 0xae, 0xc0 }, 5, "RDFSBASE" }, /* rdfsbase rax */
+        { RC_NATIVE_LONG64, { 0x0f, 0x01, 0xd0 }, 3, "XGETBV" },
+        { RC_NATIVE_LONG64, { 0x0f, 0x31 }, 2, "RDTSC" },
+        { RC_NATIVE_LONG64, { 0x0f, 0x01, 0xee }, 3, "RDPKRU" },
+        { RC_NATIVE_COMPAT32, { 0xf3, 0x0f, 0xc7, 0xf8 }, 4, "RDPID" },
     };
     for (unsigned i = 0; i < sizeof t / sizeof t[0]; i++) {
         const char *why = NULL;

@@ -488,9 +488,79 @@ static bool lookup_kernel_answer(unsigned id, const cs_insn *in, const char **wh
     case X86_INS_RDPMC:
         *why = "RDPMC: allowed at CPL 3 only if the kernel set CR4.PCE; counters are the host's";
         return true;
+    /* CPL-3 behaviour that follows a CR4 bit Linux sets and the standard
+     * machine (CR4 = PAE only) leaves clear, or a value only this host has */
+    case X86_INS_RDFSBASE:
+    case X86_INS_RDGSBASE:
+    case X86_INS_WRFSBASE:
+    case X86_INS_WRGSBASE:
+        *why = "RDFSBASE/WRFSBASE family: CR4.FSGSBASE is the kernel's setting (SDM: #UD when "
+               "it is 0, as on the standard machine)";
+        return true;
+    case X86_INS_XGETBV:
+    case X86_INS_XSETBV:
+    case X86_INS_XSAVE:
+    case X86_INS_XSAVE64:
+    case X86_INS_XSAVEC:
+    case X86_INS_XSAVEC64:
+    case X86_INS_XSAVEOPT:
+    case X86_INS_XSAVEOPT64:
+    case X86_INS_XSAVES:
+    case X86_INS_XSAVES64:
+    case X86_INS_XRSTOR:
+    case X86_INS_XRSTOR64:
+    case X86_INS_XRSTORS:
+    case X86_INS_XRSTORS64:
+        *why = "XGETBV/XSAVE family: CR4.OSXSAVE and XCR0 are the kernel's (SDM: #UD when "
+               "CR4.OSXSAVE = 0, as on the standard machine)";
+        return true;
+    case X86_INS_RDTSC:
+    case X86_INS_RDTSCP:
+        *why = "RDTSC/RDTSCP: the host's time-stamp counter (and CR4.TSD, TSC_AUX are the "
+               "kernel's): no other judge can reproduce the value";
+        return true;
+    case X86_INS_RDRAND:
+    case X86_INS_RDSEED:
+        *why = "RDRAND/RDSEED: random values";
+        return true;
+    case X86_INS_MONITOR:
+    case X86_INS_MWAIT:
+        *why = "MONITOR/MWAIT: whether CPL 3 may use them is the kernel's / hypervisor's "
+               "configuration";
+        return true;
     default:
         return false;
     }
+}
+
+/* Instructions Capstone 4 does not know, by their bytes after the legacy
+ * and REX prefixes: RDPKRU (0F 01 EE), WRPKRU (0F 01 EF), RDPID (F3 0F C7 /7,
+ * register form). */
+static bool raw_kernel_answer(const uint8_t *p, size_t n, bool long64, const char **why)
+{
+    static const uint8_t legacy[] = { 0x66, 0x67, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65,
+                                      0xf0 };
+    size_t i = 0;
+    bool f3 = false;
+    for (; i < n; i++) {
+        bool pre = memchr(legacy, p[i], sizeof legacy) != NULL ||
+                   (long64 && (p[i] & 0xf0) == 0x40);
+        if (!pre)
+            break;
+        f3 |= p[i] == 0xf3;
+    }
+    if (i + 3 > n || p[i] != 0x0f)
+        return false;
+    if (p[i + 1] == 0x01 && (p[i + 2] == 0xee || p[i + 2] == 0xef)) {
+        *why = "RDPKRU/WRPKRU: PKRU and CR4.PKE are the kernel's (SDM: #UD when CR4.PKE = 0, "
+               "as on the standard machine)";
+        return true;
+    }
+    if (f3 && p[i + 1] == 0xc7 && (p[i + 2] & 0xf8) == 0xf8) {
+        *why = "RDPID: returns TSC_AUX, the kernel's CPU number";
+        return true;
+    }
+    return false;
 }
 
 bool rc_native_kernel_answers(const uint8_t *code, size_t len, rc_native_mode mode,
@@ -515,6 +585,10 @@ bool rc_native_kernel_answers(const uint8_t *code, size_t len, rc_native_mode mo
         const uint8_t *p = code + off;
         size_t left = len - off;
         uint64_t addr = off;
+        if (raw_kernel_answer(p, left, mode == RC_NATIVE_LONG64, why)) {
+            hit = true;
+            break;
+        }
         if (cs_disasm_iter(h, &p, &left, &addr, in)) {
             hit = lookup_kernel_answer(in->id, in, why);
             off += in->size;
