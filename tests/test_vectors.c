@@ -99,6 +99,51 @@ START_TEST(corpus_json)
 }
 END_TEST
 
+/* The recorded Unicorn expectations must still be Unicorn's: a stale or
+ * hand-edited one fails here (check compares the live judge with the file). */
+START_TEST(corpus_unicorn_check)
+{
+#ifdef RC_HAVE_UNICORN
+    proc *p = RUN("vectors", "check", "--oracle", "unicorn", RC_SOURCE_DIR "/tests/vectors");
+    ck_assert_msg(p->status == 0, "check failed (%d):\n%s", p->status, p->out);
+    const char *sum = strstr(p->out, "check --oracle unicorn: ");
+    ck_assert(sum);
+    unsigned judged = 0;
+    ck_assert(sscanf(sum, "check --oracle unicorn: %u vectors judged", &judged) == 1);
+    ck_assert_msg(judged >= 100, "%s", sum);
+    printf("%s", sum);
+#else
+    printf("corpus_unicorn_check: skipped: built without Unicorn\n");
+#endif
+}
+END_TEST
+
+/* A Unicorn-recorded value changed by hand must be caught by check. */
+START_TEST(unicorn_check_catches_edit)
+{
+#ifdef RC_HAVE_UNICORN
+    const char *path = "/tmp/rc_vec_uc.json";
+    /* 7 + 6: 13 = 0xd, flags: 0b1101 has three ones (PF = 0), no AF/CF: RFLAGS 0x2. The
+     * file claims 0xe: check must disagree. */
+    write_file(path, "{\"name\": \"edited\", \"mode\": \"long\", \"code\": \"b807000000 83c006 f4\","
+                     " \"expect\": {\"end\": \"hlt\", \"regs\": {\"rax\": \"0xe\"},"
+                     " \"sources\": [\"unicorn-2.0.1\"]}}");
+    proc *p = RUN("vectors", "check", "--oracle", "unicorn", path);
+    ck_assert_int_eq(p->status, 3);
+    ck_assert_msg(strstr(p->out, "DISAGREE /tmp/rc_vec_uc.json: vector \"edited\": unicorn-2.0.1 "
+                                 "says expect.regs.rax: expected 0xe, got 0xd"), "%s", p->out);
+    /* record refreshes it from the judge; then check agrees. */
+    p = RUN("vectors", "record", "--oracle", "unicorn", path);
+    ck_assert_int_eq(p->status, 0);
+    p = RUN("vectors", "check", "--oracle", "unicorn", path);
+    ck_assert_msg(p->status == 0, "%s", p->out);
+    p = RUN("vectors", "run", path);
+    ck_assert_msg(p->status == 0, "%s", p->out);
+    unlink(path);
+#endif
+}
+END_TEST
+
 /* ------------------------------------------------------------------ the runner fails */
 
 /* INT 0x80 leaves RAX alone: SDM Vol. 2A "INT n" changes no GPR but RSP.
@@ -321,6 +366,8 @@ static Suite *suite(void)
     tcase_set_timeout(t, 300);
     tcase_add_test(t, corpus_passes);
     tcase_add_test(t, corpus_json);
+    tcase_add_test(t, corpus_unicorn_check);
+    tcase_add_test(t, unicorn_check_catches_edit);
     tcase_add_test(t, wrong_expectation_fails);
     tcase_add_test(t, malformed_messages);
     tcase_add_test(t, malformed_cli_exit);

@@ -23,6 +23,7 @@
 #include "lib/hex.h"
 #include "lib/machine.h"
 #include "lib/regs.h"
+#include "lib/scenario.h"
 #include "lib/trace.h"
 #include "lib/vbackend.h"
 #include "lib/vector.h"
@@ -405,11 +406,14 @@ enum {
 
 static const char vectors_usage[] =
     "usage: ringcore vectors run [--json] [--verbose] [--name SUBSTR] PATH...\n"
+    "       ringcore vectors record --oracle unicorn PATH...\n"
+    "       ringcore vectors check --oracle unicorn PATH...\n"
     "\n"
     "Runs every test vector (docs/vectors.md) found in PATH (files, or directories\n"
     "searched recursively for *.json) on ringcore and compares the outcome with the\n"
     "recorded expectation. Prints a line per failing vector with the differing\n"
-    "fields, then a summary per area and per source.\n"
+    "fields, then a summary per area and per source. record fills or refreshes the\n"
+    "expectations a live judge can give; check compares the judge with the recording.\n"
     "exit status: 0 all pass, 1 malformed or unreadable file, 2 usage, 3 a vector failed\n";
 
 typedef struct vpaths {
@@ -692,6 +696,233 @@ static int vectors_run(int argc, char **argv, int first)
 #endif
 }
 
+/* ------------------------------------------------------------------ record / check */
+
+#ifdef RC_HAVE_CJSON
+static const rcv_backend *oracle_by_name(const char *name)
+{
+#ifdef RC_HAVE_UNICORN
+    if (!strcmp(name, "unicorn"))
+        return &rcv_backend_unicorn;
+#endif
+    (void)name;
+    return NULL;
+}
+
+static const char *const gpr64_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi",
+                                             "rdi", "r8", "r9", "r10", "r11", "r12", "r13",
+                                             "r14", "r15" };
+static const char *const gpr32_names[8] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi",
+                                            "edi" };
+
+static void add_hex(cJSON *o, const char *name, uint64_t v)
+{
+    char b[24];
+    snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
+    cJSON_AddStringToObject(o, name, b);
+}
+
+/* The memory a run changed: byte runs where the final image differs from
+ * the initial one (runs closer than 8 bytes merge). At most 16 runs of at
+ * most 256 bytes; -1 if more changed. */
+static int changed_mem(const rcv_backend *b, rcv_result *r, rc_cpu *init, cJSON *arr)
+{
+    static uint8_t page[4096];
+    const uint8_t *ram = rc_ram_ptr(init, 0, RCM_RAM_SIZE);
+    unsigned runs = 0;
+    (void)b;
+    for (uint64_t pa = 0x1000; pa < RCM_RAM_SIZE; pa += sizeof page) {
+        if (r->read_mem(r->ctx, pa, page, sizeof page) || !memcmp(page, ram + pa, sizeof page))
+            continue;
+        for (size_t i = 0; i < sizeof page; i++) {
+            if (page[i] == ram[pa + i])
+                continue;
+            size_t end = i + 1, last = i;
+            while (end < sizeof page && end - last <= 8) {
+                if (page[end] != ram[pa + end])
+                    last = end;
+                end++;
+            }
+            size_t len = last - i + 1;
+            if (++runs > 16 || len > 256)
+                return -1;
+            char hex[520];
+            for (size_t k = 0; k < len; k++)
+                snprintf(hex + 2 * k, 3, "%02x", page[i + k]);
+            cJSON *m = cJSON_CreateObject();
+            add_hex(m, "addr", pa + i);
+            cJSON_AddStringToObject(m, "bytes", hex);
+            cJSON_AddItemToArray(arr, m);
+            i = last;
+        }
+    }
+    return 0;
+}
+
+static cJSON *expect_from(const rcv_backend *b, const rcv_vector *v, rcv_result *r, char *why,
+                          size_t n)
+{
+    rc_cpu *init;
+    if (rcv_scenario_build(v, &init, why, n))
+        return NULL;
+    bool wide = v->m.mode == RCM_LONG;
+    cJSON *e = cJSON_CreateObject();
+    cJSON_AddStringToObject(e, "end", rcv_end_name(r->end));
+    cJSON *regs = cJSON_AddObjectToObject(e, "regs");
+    for (unsigned i = 0; i < (wide ? 16u : 8u); i++) {
+        uint64_t before = 0;
+        rc_get_reg(init, (rc_reg)i, &before);
+        if (!wide)
+            before &= 0xffffffffu;
+        if (r->reg[i] != before)
+            add_hex(regs, wide ? gpr64_names[i] : gpr32_names[i], r->reg[i]);
+    }
+    add_hex(regs, wide ? "rip" : "eip", r->reg[RC_REG_RIP]);
+    add_hex(regs, wide ? "rflags" : "eflags", r->reg[RC_REG_RFLAGS]);
+    cJSON *mem = cJSON_CreateArray();
+    if (changed_mem(b, r, init, mem)) {
+        snprintf(why, n, "the run changed more memory than a vector records (16 runs of 256 "
+                 "bytes)");
+        cJSON_Delete(mem);
+        cJSON_Delete(e);
+        rc_destroy(init);
+        return NULL;
+    }
+    if (cJSON_GetArraySize(mem))
+        cJSON_AddItemToObject(e, "mem", mem);
+    else
+        cJSON_Delete(mem);
+    cJSON *src = cJSON_AddArrayToObject(e, "sources");
+    cJSON_AddItemToArray(src, cJSON_CreateString(b->source()));
+    rc_destroy(init);
+    return e;
+}
+
+/* The part of an expectation a judge can see: for Unicorn, the end, GPRs,
+ * RIP, RFLAGS and memory. */
+static void trim_to_judge(rcv_vector *v)
+{
+    rcv_expect *e = &v->expect;
+    e->nsegs = e->nmsrs = 0;
+    e->has_cr2 = false;
+    e->cpl = -1;
+    unsigned k = 0;
+    for (unsigned i = 0; i < e->nregs; i++)
+        if (e->regs[i].id <= RC_REG_RFLAGS)
+            e->regs[k++] = e->regs[i];
+    e->nregs = k;
+}
+
+static bool only_source(const rcv_vector *v, const char *src)
+{
+    return v->expect.nsources == 1 && !strcmp(v->expect.sources[0], src);
+}
+#endif
+
+static int vectors_oracle(int argc, char **argv, bool record)
+{
+    const char *oracle = NULL;
+    vpaths files = { 0 };
+    for (int i = 3; i < argc; i++) {
+        const char *a = argv[i];
+        if (is_opt(a, "--oracle")) {
+            if (!(oracle = opt_value(argc, argv, &i, "--oracle", a)))
+                return usage_error("--oracle needs a value (unicorn or native)");
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("vectors %s: unknown option '%s'", argv[2], a);
+        } else if (collect(a, true, &files)) {
+            return VEXIT_FORMAT;
+        }
+    }
+#ifndef RC_HAVE_CJSON
+    (void)record;
+    return usage_error("vectors: this ringcore was built without cJSON");
+#else
+    if (!oracle)
+        return usage_error("vectors %s: --oracle unicorn|native is required", argv[2]);
+    const rcv_backend *b = oracle_by_name(oracle);
+    if (!b)
+        return usage_error("vectors %s: oracle '%s' is not available in this build (built: "
+#ifdef RC_HAVE_UNICORN
+                           "unicorn"
+#endif
+                           ")", argv[2], oracle);
+    if (!files.n)
+        return usage_error("vectors %s: no PATH given", argv[2]);
+    unsigned judged = 0, agree = 0, skipped = 0, written = 0, bad = 0;
+    for (size_t fi = 0; fi < files.n; fi++) {
+        rcv_file f;
+        char err[1024];
+        if (rcv_file_load_ex(files.p[fi], record, &f, err, sizeof err)) {
+            fprintf(stderr, "ringcore: %s\n", err);
+            bad++;
+            continue;
+        }
+        bool dirty = false;
+        for (unsigned k = 0; k < f.n; k++) {
+            rcv_vector *v = &f.v[k];
+            char why[512];
+            if (record && v->expect.present && !only_source(v, b->source())) {
+                printf("keep %s: vector \"%s\": its expectation has other judges (use check)\n",
+                       v->file, v->name);
+                skipped++;
+                continue;
+            }
+            rcv_result r;
+            if (!b->can_judge(v, why, sizeof why) || b->run(v, &r, why, sizeof why)) {
+                printf("skip %s: vector \"%s\": not judged by %s: %s\n", v->file, v->name,
+                       b->source(), why);
+                skipped++;
+                continue;
+            }
+            judged++;
+            if (record) {
+                cJSON *e = expect_from(b, v, &r, why, sizeof why);
+                if (!e) {
+                    printf("skip %s: vector \"%s\": %s\n", v->file, v->name, why);
+                } else {
+                    if (cJSON_GetObjectItemCaseSensitive(v->node, "expect"))
+                        cJSON_ReplaceItemInObjectCaseSensitive(v->node, "expect", e);
+                    else
+                        cJSON_AddItemToObject(v->node, "expect", e);
+                    dirty = true;
+                    written++;
+                }
+            } else {
+                static char diff[8192];
+                trim_to_judge(v);
+                unsigned nd = rcv_compare(v, &r, diff, sizeof diff);
+                agree += nd == 0;
+                if (nd) {
+                    for (char *p = diff; (p = strchr(p, '\n')) && p[1];)
+                        *p++ = ';';
+                    printf("DISAGREE %s: vector \"%s\": %s says %s", v->file, v->name,
+                           b->source(), diff);
+                }
+            }
+            b->release(&r);
+        }
+        if (dirty && rcv_file_save(&f, err, sizeof err)) {
+            fprintf(stderr, "ringcore: %s\n", err);
+            bad++;
+        }
+        rcv_file_free(&f);
+    }
+    for (size_t k = 0; k < files.n; k++)
+        free(files.p[k]);
+    free(files.p);
+    if (record)
+        printf("record --oracle %s: %u vectors judged, %u expectations written, %u skipped\n",
+               oracle, judged, written, skipped);
+    else
+        printf("check --oracle %s: %u vectors judged, %u agree with the recording, %u disagree, "
+               "%u not judged\n", oracle, judged, agree, judged - agree, skipped);
+    if (bad)
+        return VEXIT_FORMAT;
+    return record || agree == judged ? VEXIT_PASS : VEXIT_FAIL;
+#endif
+}
+
 static int cmd_vectors(int argc, char **argv)
 {
     if (argc < 3 || !strcmp(argv[2], "-h") || !strcmp(argv[2], "--help")) {
@@ -700,7 +931,9 @@ static int cmd_vectors(int argc, char **argv)
     }
     if (!strcmp(argv[2], "run"))
         return vectors_run(argc, argv, 3);
-    return usage_error("vectors: unknown subcommand '%s' (run)", argv[2]);
+    if (!strcmp(argv[2], "record") || !strcmp(argv[2], "check"))
+        return vectors_oracle(argc, argv, argv[2][0] == 'r');
+    return usage_error("vectors: unknown subcommand '%s' (run, record, check)", argv[2]);
 }
 
 int main(int argc, char **argv)

@@ -25,6 +25,7 @@
 
 typedef struct pctx {
     const char *path;
+    bool expect_optional;
     char vlabel[192];
     char *err;
     size_t errlen;
@@ -902,8 +903,11 @@ static int parse_vector(pctx *c, cJSON *o, unsigned index, const char *dir_area,
     if ((it = cJSON_GetObjectItemCaseSensitive(o, "mem")) &&
         parse_mem(c, it, "mem", v->mem, &v->nmem))
         return -1;
-    if (!(it = cJSON_GetObjectItemCaseSensitive(o, "expect")))
+    if (!(it = cJSON_GetObjectItemCaseSensitive(o, "expect"))) {
+        if (c->expect_optional)
+            return 0;
         return fail(c, "expect", "missing (use `ringcore vectors record` or write it by hand)");
+    }
     return parse_expect(c, it, v);
 }
 
@@ -952,10 +956,11 @@ static void dir_area(const char *path, char *out, size_t n)
         snprintf(out, n, "-");
 }
 
-int rcv_file_parse(const char *path, const char *text, rcv_file *f, char *err, size_t errlen)
+static int parse_text(const char *path, bool expect_optional, const char *text, rcv_file *f,
+                      char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
-    pctx c = { path, "file", err, errlen };
+    pctx c = { path, expect_optional, "file", err, errlen };
     f->path = dupstr(path);
     f->root = cJSON_Parse(text);
     if (!f->root) {
@@ -1018,7 +1023,18 @@ int rcv_file_parse(const char *path, const char *text, rcv_file *f, char *err, s
     return 0;
 }
 
+int rcv_file_parse(const char *path, const char *text, rcv_file *f, char *err, size_t errlen)
+{
+    return parse_text(path, false, text, f, err, errlen);
+}
+
 int rcv_file_load(const char *path, rcv_file *f, char *err, size_t errlen)
+{
+    return rcv_file_load_ex(path, false, f, err, errlen);
+}
+
+int rcv_file_load_ex(const char *path, bool expect_optional, rcv_file *f, char *err,
+                     size_t errlen)
 {
     memset(f, 0, sizeof *f);
     FILE *fp = fopen(path, "rb");
@@ -1050,7 +1066,7 @@ int rcv_file_load(const char *path, rcv_file *f, char *err, size_t errlen)
         return -1;
     }
     buf[len] = 0;
-    int r = rcv_file_parse(path, buf, f, err, errlen);
+    int r = parse_text(path, expect_optional, buf, f, err, errlen);
     free(buf);
     return r;
 }

@@ -156,6 +156,10 @@ typedef struct rcv_file {
 /* Load and validate a file. Returns 0, or -1 with a message
  * "PATH: vector "NAME": field F: problem" in err. */
 int rcv_file_load(const char *path, rcv_file *f, char *err, size_t errlen);
+/* As rcv_file_load; with expect_optional, a vector may lack "expect" (for
+ * `vectors record`, which fills it): then v->expect.present is false. */
+int rcv_file_load_ex(const char *path, bool expect_optional, rcv_file *f, char *err,
+                     size_t errlen);
 /* Parse from a string (path names it in messages). */
 int rcv_file_parse(const char *path, const char *text, rcv_file *f, char *err, size_t errlen);
 void rcv_file_free(rcv_file *f);
