@@ -4,10 +4,12 @@
  * signal's ucontext (vector = REG_TRAPNO, error code = REG_ERR, CR2, the
  * full register file).
  *
- * One forked child per case: a case that kills its process never kills the
- * caller. In the child the case's memory is mapped at fixed addresses
- * (MAP_FIXED_NOREPLACE), its LDT entries are installed with modify_ldt, its
- * I/O permissions with ioperm, a seccomp filter forbids every system call,
+ * The case runs in a child process - one forked child per case
+ * (rc_native_run), or a long-lived server child (rc_native_server_run) - so
+ * a case that kills its process never kills the caller. In the child the
+ * case's memory is mapped at fixed addresses (MAP_FIXED_NOREPLACE), its LDT
+ * entries are installed with modify_ldt, its I/O permissions with ioperm, a
+ * seccomp filter traps every system call the case makes (never executed),
  * an interval timer bounds the run, and a trampoline loads the selectors and
  * general registers and enters the code with IRETQ (which loads CS, RFLAGS,
  * SS and RSP at once: 64-bit code 0x33, compatibility-mode code 0x23, or a
@@ -136,9 +138,10 @@ typedef struct rc_native_result {
     int vector;              /* REG_TRAPNO: the exception vector; -1 when none */
     uint64_t err;            /* REG_ERR: the error code (meaningful for vectors 8, 10-14, 17) */
     uint64_t cr2;            /* REG_CR2: meaningful only for vector 14 */
-    /* the register file at the end marker (after the INT3) or at the fault */
+    /* the register file at the end marker or at the fault */
     uint64_t gpr[16];
-    uint64_t rip;            /* offset in CS (at the marker: code_addr - CS.base + len + 1) */
+    uint64_t rip;            /* offset in CS; MARKER: the marker's own address, i.e. the
+                              * end of the code (code_addr - CS.base + code_len) */
     uint64_t rflags;
     uint16_t cs, ss, ds, es, fs, gs;
     uint64_t fs_base, gs_base;
