@@ -86,7 +86,8 @@ static void run_ok(const rc_native_case *c, rc_native_result *r)
 static void expect_fault(const rc_native_result *r, int signo, int vector, uint64_t err,
                          uint64_t rip)
 {
-    ck_assert_msg(r->end == RC_NATIVE_END_FAULT, "end %d (%s)", r->end, r->why ? r->why : "");
+    ck_assert_msg(r->end == RC_NATIVE_END_FAULT, "end %s (%s)", rc_native_end_name(r->end),
+                  r->why ? r->why : "");
     ck_assert_int_eq(r->signo, signo);
     ck_assert_int_eq(r->vector, vector);
     ck_assert_uint_eq(r->err, err);

@@ -287,6 +287,13 @@ const char *rc_native_mode_name(rc_native_mode m)
     return (unsigned)m < RC_NATIVE_MODE_COUNT ? names[m] : "?";
 }
 
+const char *rc_native_end_name(rc_native_end e)
+{
+    static const char *const names[] = { "marker", "fault", "timeout", "syscall",
+                                         "died", "setup", "refused" };
+    return (unsigned)e < sizeof names / sizeof names[0] ? names[e] : "?";
+}
+
 void rc_native_case_init(rc_native_case *c, rc_native_mode mode)
 {
     memset(c, 0, sizeof *c);

@@ -206,4 +206,7 @@ const char *rc_native_cpu_name(void);
 /* Mode names: "long64", "compat32", "prot16", "prot32". */
 const char *rc_native_mode_name(rc_native_mode m);
 
+/* End names: "marker", "fault", "timeout", "syscall", "died", "setup", "refused". */
+const char *rc_native_end_name(rc_native_end e);
+
 #endif /* RCT_NATIVE_H */
