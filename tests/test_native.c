@@ -236,6 +236,24 @@ START_TEST(page_faults)
         ck_assert_uint_eq(r.sig_addr, NOPAGE + t[i].off);
         ck_assert_int_eq(r.si_code, SEGV_ACCERR); /* a mapping exists, access denied */
     }
+
+    /* A user read of a kernel address (0xffff800000000000, canonical): SDM
+     * Vol. 3A 4.6: a user-mode access to a supervisor page is a protection
+     * fault (P = 1) if the page is present, P = 0 if not - and Linux sets P
+     * for every address >= TASK_SIZE_MAX (arch/x86/mm/fault.c
+     * set_signal_archinfo) - so the record says U|P = 0x5 either way, and the
+     * result carries the note that P is the kernel's here. */
+    rc_native_case c;
+    rc_native_result r;
+    case64(&c, rd, sizeof rd);
+    c.gpr[RBX] = 0xffff800000000000ull;
+    run_ok(&c, &r);
+    expect_fault(&r, SIGSEGV, V_PF, 0x5, CODE);
+    ck_assert_uint_eq(r.cr2, 0xffff800000000000ull);
+    bool noted = false;
+    for (unsigned i = 0; i < r.nnot_judged; i++)
+        noted |= strstr(r.not_judged[i], "kernel addresses") != NULL;
+    ck_assert_msg(noted, "no note about the P bit");
 }
 END_TEST
 
