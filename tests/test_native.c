@@ -529,6 +529,19 @@ START_TEST(kernel_answered_refused)
         ck_assert_int_eq(r.end, RC_NATIVE_END_REFUSED);
         ck_assert_ptr_eq(r.why, why);
     }
+    /* The vsyscall page, from a register or named in the code: mov rax,
+     * 0xffffffffff600000 (48 c7 c0 00 00 60 ff, imm32 sign-extended); jmp rax. */
+    static const uint8_t vsys[] = { 0x48, 0xc7, 0xc0, 0x00, 0x00, 0x60, 0xff, 0xff, 0xe0 };
+    rc_native_case v;
+    rc_native_result vr;
+    case64(&v, vsys, sizeof vsys);
+    run_ok(&v, &vr);
+    ck_assert_int_eq(vr.end, RC_NATIVE_END_REFUSED);
+    ck_assert_ptr_nonnull(strstr(vr.why, "vsyscall"));
+    case64(&v, vsys + 7, 2);
+    v.gpr[RAX] = 0xffffffffff600400ull;
+    run_ok(&v, &vr);
+    ck_assert_int_eq(vr.end, RC_NATIVE_END_REFUSED);
     /* Ordinary code is not refused. */
     static const uint8_t add[] = { 0x48, 0x01, 0xd8, 0xcd, 0x0d };
     ck_assert(!rc_native_kernel_answers(add, sizeof add, RC_NATIVE_LONG64, NULL));
@@ -559,6 +572,18 @@ START_TEST(hidden_syscall_is_stopped)
     ck_assert_int_eq(r.end, RC_NATIVE_END_SYSCALL);
     ck_assert_int_eq(r.signo, SIGSYS);
     ck_assert_ptr_nonnull(strstr(r.why, "39"));
+
+    /* A jump to the vsyscall page computed at run time (mov rax, 0xa00000;
+     * neg rax -> 0xffffffffff600000; jmp rax) escapes the static checks. The
+     * kernel emulates the gettimeofday entry (arch/x86/entry/vsyscall), asks
+     * seccomp first, and the filter traps it: system call 96, not executed. */
+    static const uint8_t vs[] = { 0x48, 0xc7, 0xc0, 0x00, 0x00, 0xa0, 0x00, 0x48, 0xf7, 0xd8,
+                                  0xff, 0xe0 };
+    ck_assert(!rc_native_kernel_answers(vs, sizeof vs, RC_NATIVE_LONG64, NULL));
+    case64(&c, vs, sizeof vs);
+    run_ok(&c, &r);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_SYSCALL);
+    ck_assert_ptr_nonnull(strstr(r.why, "96"));
 }
 END_TEST
 
