@@ -866,7 +866,8 @@ static launch_block *launch_pick(uint64_t lo, uint64_t rsp, int prot, nat_shared
     uint64_t page = frame & ~(PAGE - 1);
     long rc = rcn_sys(SYS_mprotect, (long)(page - PAGE), 2 * PAGE, prot, 0, 0);
     if (rc) {
-        sys_failed(sh, "mprotect launch area", rc);
+        if (sh) /* NULL when closing the area again: the case's report stands */
+            sys_failed(sh, "mprotect launch area", rc);
         return NULL;
     }
     return (launch_block *)(uintptr_t)(frame - offsetof(launch_block, iret));
@@ -1225,7 +1226,7 @@ static void server_one(srv_block *blk, nat_shared *rep, srv_child *st)
         rcn_sys(SYS_rt_sigprocmask, SIG_SETMASK, (long)(uintptr_t)&none, 0, 8, 0);
     }
     if (lb)
-        launch_pick(st->launch_lo, c->gpr[4], PROT_NONE, rep);
+        launch_pick(st->launch_lo, c->gpr[4], PROT_NONE, NULL);
     child_clear_ldt(c);
     child_unmap(&maps);
 }
