@@ -854,6 +854,53 @@ START_TEST(server_survives_its_child)
 }
 END_TEST
 
+START_TEST(random_bytes_never_break_the_runner)
+{
+    /* 400 blocks of 16 random bytes in 64-bit, compatibility and 16-bit code,
+     * registers half pointing into a data region: whatever they do (faults,
+     * loops, hidden system calls, wild jumps), the runner reports each one -
+     * no error, no dead child, the next case unaffected. The contract under
+     * test is the runner's, not the CPU's. */
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+#define NEXT() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+    unsigned ends[8] = { 0 };
+    for (unsigned i = 0; i < 400; i++) {
+        uint8_t code[16];
+        for (unsigned k = 0; k < sizeof code; k++)
+            code[k] = (uint8_t)NEXT();
+        unsigned m = (unsigned)(NEXT() % 3);
+        rc_native_case c;
+        rc_native_result r;
+        rc_native_case_init(&c, m == 0 ? RC_NATIVE_LONG64 : m == 1 ? RC_NATIVE_COMPAT32
+                                                                    : RC_NATIVE_PROT16);
+        if (m == 2) {
+            rc_native_ldt cs = { .index = 1, .base = CODE, .limit = 0xffff, .code = true };
+            rc_native_ldt ds = { .index = 2, .base = DATA, .limit = 0xffff };
+            rc_native_add_ldt(&c, &cs);
+            rc_native_add_ldt(&c, &ds);
+            c.cs = SEL_CODE16;
+            c.ds = c.es = c.ss = SEL_DATA16;
+        }
+        c.code = code, c.code_len = sizeof code, c.code_addr = CODE, c.timeout_ms = 20;
+        rc_native_add_region(&c, DATA, 0x10000, NULL, 0, PROT_READ | PROT_WRITE, NULL);
+        for (unsigned g = 0; g < 16; g++)
+            c.gpr[g] = (NEXT() & 1) ? DATA + (NEXT() & 0xfff0) : NEXT();
+        c.gpr[RSP] = m == 2 ? 0x8000 : DATA + 0x8000;
+        c.rflags = 0x202 | (NEXT() & 0x8d5);
+        char err[256];
+        ck_assert_msg(run_case(&c, &r, err, sizeof err) == 0, "case %u: %s", i, err);
+        ck_assert_msg(r.end != RC_NATIVE_END_DIED && r.end != RC_NATIVE_END_SETUP,
+                      "case %u: %s (%s)", i, rc_native_end_name(r.end), r.why ? r.why : "");
+        ends[r.end]++;
+    }
+#undef NEXT
+    printf("native (%s): 400 random blocks: %u marker, %u fault, %u timeout, %u syscall, "
+           "%u refused\n", srv ? "server" : "child per case", ends[RC_NATIVE_END_MARKER],
+           ends[RC_NATIVE_END_FAULT], ends[RC_NATIVE_END_TIMEOUT], ends[RC_NATIVE_END_SYSCALL],
+           ends[RC_NATIVE_END_REFUSED]);
+}
+END_TEST
+
 START_TEST(time_per_case)
 {
     static const uint8_t code[] = { 0x48, 0x01, 0xd8 };
@@ -903,6 +950,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, far_call_between_code_sizes);
     tcase_add_test(tc, available_and_sigchld_ignored);
     tcase_add_test(tc, server_survives_its_child);
+    tcase_add_test(tc, random_bytes_never_break_the_runner);
     tcase_add_test(tc, time_per_case);
 }
 
