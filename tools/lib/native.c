@@ -570,22 +570,42 @@ static bool raw_kernel_answer(const uint8_t *p, size_t n, bool long64, const cha
     return false;
 }
 
-bool rc_native_kernel_answers(const uint8_t *code, size_t len, rc_native_mode mode,
-                              const char **why)
+/* Capstone handles kept by a server (opening one costs ~15 us). */
+typedef struct sweep_cache {
+    bool open[3];
+    csh h[3];
+    cs_insn *in[3];
+} sweep_cache;
+
+static void sweep_cache_close(sweep_cache *k)
 {
-    static const char *dummy;
-    if (!why)
-        why = &dummy;
+    for (unsigned i = 0; i < 3; i++)
+        if (k->open[i]) {
+            cs_free(k->in[i], 1);
+            cs_close(&k->h[i]);
+            k->open[i] = false;
+        }
+}
+
+/* The linear sweep; with a cache the handle is opened once per mode. */
+static bool sweep(sweep_cache *k, const uint8_t *code, size_t len, rc_native_mode mode,
+                  const char **why)
+{
     *why = NULL;
-    cs_mode m = mode == RC_NATIVE_LONG64 ? CS_MODE_64
-                : mode == RC_NATIVE_PROT16 ? CS_MODE_16
-                                           : CS_MODE_32;
-    csh h;
-    if (cs_open(CS_ARCH_X86, m, &h) != CS_ERR_OK) {
-        *why = "cannot open Capstone to inspect the code";
-        return true;
+    unsigned slot = mode == RC_NATIVE_LONG64 ? 0 : mode == RC_NATIVE_PROT16 ? 1 : 2;
+    static const cs_mode modes[3] = { CS_MODE_64, CS_MODE_16, CS_MODE_32 };
+    sweep_cache local = { .open = { false, false, false } };
+    sweep_cache *use = k ? k : &local;
+    if (!use->open[slot]) {
+        if (cs_open(CS_ARCH_X86, modes[slot], &use->h[slot]) != CS_ERR_OK) {
+            *why = "cannot open Capstone to inspect the code";
+            return true;
+        }
+        use->in[slot] = cs_malloc(use->h[slot]);
+        use->open[slot] = true;
     }
-    cs_insn *in = cs_malloc(h);
+    csh h = use->h[slot];
+    cs_insn *in = use->in[slot];
     bool hit = false;
     size_t off = 0;
     while (off < len && !hit) {
@@ -604,15 +624,22 @@ bool rc_native_kernel_answers(const uint8_t *code, size_t len, rc_native_mode mo
             off++; /* not decodable here (#UD natively): continue the sweep */
         }
     }
-    cs_free(in, 1);
-    cs_close(&h);
+    if (!k)
+        sweep_cache_close(&local);
     return hit;
 }
 
-/* Case-level reasons (not in the code bytes) why the kernel would answer. */
-static bool case_kernel_answers(const rc_native_case *c, const char **why)
+bool rc_native_kernel_answers(const uint8_t *code, size_t len, rc_native_mode mode,
+                              const char **why)
 {
-    if (rc_native_kernel_answers(c->code, c->code_len, c->mode, why))
+    static const char *dummy;
+    return sweep(NULL, code, len, mode, why ? why : &dummy);
+}
+
+/* Case-level reasons (not in the code bytes) why the kernel would answer. */
+static bool case_kernel_answers(const rc_native_case *c, sweep_cache *k, const char **why)
+{
+    if (sweep(k, c->code, c->code_len, c->mode, why))
         return true;
     if (c->rflags & RFLAGS_IOPL) {
         *why = "RFLAGS.IOPL > 0: Linux runs user code with IOPL 0 (iopl() is emulated with the "
@@ -1102,7 +1129,8 @@ static bool host_fsgsbase(void)
 }
 
 /* Checks before any child runs: 1 = run it, 0 = refused (r filled), -1 = error. */
-static int begin(const rc_native_case *c, rc_native_result *r, char *err, size_t errlen)
+static int begin(const rc_native_case *c, sweep_cache *k, rc_native_result *r, char *err,
+                 size_t errlen)
 {
     memset(r, 0, sizeof *r);
     r->vector = -1;
@@ -1112,7 +1140,7 @@ static int begin(const rc_native_case *c, rc_native_result *r, char *err, size_t
     if (!validate(c, err, errlen))
         return -1;
     const char *why = NULL;
-    if (case_kernel_answers(c, &why)) {
+    if (case_kernel_answers(c, k, &why)) {
         r->end = RC_NATIVE_END_REFUSED;
         r->why = why;
         return 0;
@@ -1124,7 +1152,7 @@ static int begin(const rc_native_case *c, rc_native_result *r, char *err, size_t
 
 int rc_native_run(const rc_native_case *c, rc_native_result *r, char *err, size_t errlen)
 {
-    int go = begin(c, r, err, errlen);
+    int go = begin(c, NULL, r, err, errlen);
     if (go <= 0)
         return go;
     uint64_t base = 0;
@@ -1198,6 +1226,7 @@ struct rc_native_server {
     srv_block *blk;
     nat_shared *rep;
     unsigned long cases, restarts;
+    sweep_cache sweep;
 };
 
 int rc_native_server_pid(const rc_native_server *s)
@@ -1332,6 +1361,7 @@ void rc_native_server_close(rc_native_server *s)
     if (!s)
         return;
     server_stop(s, NULL);
+    sweep_cache_close(&s->sweep);
     munmap(s->shm, s->shm_size);
     free(s);
 }
@@ -1369,7 +1399,7 @@ int rc_native_server_run(rc_native_server *s, const rc_native_case *c, rc_native
     /* what the server does not take runs in a child of its own */
     if (!s || (c->flags & RC_NATIVE_NO_HANDLER) || c->nio)
         return rc_native_run(c, r, err, errlen);
-    int go = begin(c, r, err, errlen);
+    int go = begin(c, &s->sweep, r, err, errlen);
     if (go <= 0)
         return go;
     uint64_t base = 0;
