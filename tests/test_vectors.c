@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/native.h"
 #include "lib/scenario.h"
 #include "lib/vbackend.h"
 #include "lib/vector.h"
@@ -141,6 +142,40 @@ START_TEST(unicorn_check_catches_edit)
     ck_assert_msg(p->status == 0, "%s", p->out);
     unlink(path);
 #endif
+}
+END_TEST
+
+/* The host CPU at ring 3 must still agree with every vector it can judge,
+ * and a hand-edited frame value must be caught. */
+START_TEST(corpus_native_check)
+{
+    const char *why = NULL;
+    if (!rc_native_available(&why)) {
+        printf("corpus_native_check: skipped: the native judge is not available: %s\n",
+               why ? why : "?");
+        return;
+    }
+    proc *p = RUN("vectors", "check", "--oracle", "native", RC_SOURCE_DIR "/tests/vectors");
+    ck_assert_msg(p->status == 0, "native check failed (%d):\n%s", p->status, p->out);
+    const char *sum = strstr(p->out, "check --oracle native: ");
+    unsigned judged = 0;
+    ck_assert(sum && sscanf(sum, "check --oracle native: %u vectors judged", &judged) == 1);
+    ck_assert_msg(judged >= 50, "%s", sum);
+    printf("%s", sum);
+
+    /* INT3 is a trap: the interrupted RIP is the next instruction, 0x400001 (SDM Vol. 2A
+     * INT3). The file claims 0x400000: the CPU must disagree. */
+    const char *path = "/tmp/rc_vec_nat.json";
+    write_file(path, "{\"name\": \"edited\", \"mode\": \"long\", \"cpl\": 3, \"code\": \"cc\","
+                     " \"expect\": {\"end\": \"exception\", \"vector\": 3, \"error_code\": \"none\","
+                     " \"frame\": {\"rip\": \"0x400000\", \"cs\": \"0x33\"},"
+                     " \"sources\": [\"sdm:Vol.2A/INT3\"]}}");
+    p = RUN("vectors", "check", "--oracle", "native", path);
+    unlink(path);
+    ck_assert_int_eq(p->status, 3);
+    ck_assert_msg(strstr(p->out, "vector \"edited\": native:") &&
+                  strstr(p->out, "says expect.frame.rip: expected 0x400000, got 0x400001"), "%s",
+                  p->out);
 }
 END_TEST
 
@@ -368,6 +403,7 @@ static Suite *suite(void)
     tcase_add_test(t, corpus_json);
     tcase_add_test(t, corpus_unicorn_check);
     tcase_add_test(t, unicorn_check_catches_edit);
+    tcase_add_test(t, corpus_native_check);
     tcase_add_test(t, wrong_expectation_fails);
     tcase_add_test(t, malformed_messages);
     tcase_add_test(t, malformed_cli_exit);

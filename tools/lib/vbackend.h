@@ -46,6 +46,7 @@ typedef struct rcv_backend {
 } rcv_backend;
 
 extern const rcv_backend rcv_backend_ringcore;
+extern const rcv_backend rcv_backend_native; /* vb_native_adapter.c: the host CPU at CPL 3 */
 #ifdef RC_HAVE_UNICORN
 extern const rcv_backend rcv_backend_unicorn;
 #endif

@@ -1,0 +1,247 @@
+/*
+ * vb_native_adapter.c - the native backend: a vector's CPL-3 part run on
+ * this host's CPU through tools/lib/native.c (a forked child under Linux,
+ * the fault read back from the signal's ucontext).
+ *
+ * What maps: CPL-3 vectors in long mode (CS 0x33), compatibility mode (CS
+ * 0x23) and prot32 (run as compatibility-mode code with the same selectors
+ * 0x23/0x2b: ring-3 instruction semantics and segment checks are those of
+ * protected mode, SDM Vol. 3A 5.2.1), with user memory 0x400000-0x47ffff and 0x500000-0x57ffff
+ * mapped with the scenario's contents (the rest is unmapped natively), page overrides as page protections
+ * (p = 0: a hole; rw = 0: read-only; nx: not executable), and LDT entries
+ * through modify_ldt (DPL 3 code/data only, as Linux allows).
+ *
+ * What the CPU answers: the exception vector, error code, CR2 (#PF) and
+ * the interrupted context (the frame: RIP, CS, RFLAGS, RSP, SS) and the
+ * other GPRs. What it does not: the delivery side (the standard machine's
+ * handler address, stack, CPL, segment caches), memory, and anything the
+ * kernel answers (native.c refuses those). RFLAGS.IF is 1 at CPL 3 under
+ * Linux; the frame's IF is taken from the vector's own start state.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "lib/native.h"
+#include "lib/scenario.h"
+#include "lib/vbackend.h"
+
+#define USER_LO 0x400000ull
+/* The runner maps at most RC_NATIVE_MAX_OUT bytes: the ring-3 region's first
+ * half (code, stack at 0x410000) and the first half MiB of free user RAM. */
+#define SPAN 0x80000ull
+static const uint64_t spans[2] = { 0x400000ull, 0x500000ull };
+#define PAGE 0x1000ull
+#define RFLAGS_IF 0x200ull
+
+static const char *source(void)
+{
+    static char name[96];
+    if (!name[0])
+        snprintf(name, sizeof name, "native:%s", rc_native_cpu_name());
+    return name;
+}
+
+static bool ldt_mappable(const rcv_desc *d)
+{
+    if (d->mask & (RCV_DF_RAW | RCV_DF_RAW_HI | RCV_DF_SELECTOR | RCV_DF_OFFSET | RCV_DF_PARAMS))
+        return false;
+    /* Linux's modify_ldt makes every entry S = 1, DPL 3, accessed (ldt.c fill_ldt). */
+    uint8_t s = d->mask & RCV_DF_S ? d->s : 1, dpl = d->mask & RCV_DF_DPL ? d->dpl : 0;
+    return s == 1 && dpl == 3 && !(d->mask & RCV_DF_L && d->l);
+}
+
+static bool can_judge(const rcv_vector *v, char *why, size_t n)
+{
+    const char *no = NULL;
+    /* The vector itself may say the native judge cannot see it at all. */
+    for (unsigned i = 0; i < v->expect.nnot_judged; i++) {
+        const rcv_not_judged *nj = &v->expect.not_judged[i];
+        if (!strncmp(nj->source, "native", 6) && !strcmp(nj->fields, "*")) {
+            if (why)
+                snprintf(why, n, "the vector says: %s", nj->why);
+            return false;
+        }
+    }
+    if (v->m.cpl != 3)
+        no = "the host CPU can be asked at CPL 3 only";
+    else if (v->m.mode != RCM_LONG && v->m.mode != RCM_COMPAT && v->m.mode != RCM_PROT32)
+        no = "mapped modes: long, compat, prot32 (16-bit code not yet)";
+    else if (v->ngdt || v->nidt || v->ntss || v->nmsrs)
+        no = "the GDT, IDT, TSS and MSRs are the kernel's";
+    else if (v->code_len > RC_NATIVE_MAX_CODE)
+        no = "code longer than the native runner takes";
+    else if (v->expect.present && v->expect.end != RCV_END_EXCEPTION)
+        no = "only vectors ending with an exception at CPL 3 map (the delivery is the kernel's)";
+    for (unsigned i = 0; !no && i < v->nregs; i++)
+        if (v->regs[i].id > RC_REG_RFLAGS)
+            no = "control/debug registers and EFER are the kernel's";
+    for (unsigned i = 0; !no && i < v->nsegs; i++)
+        if (!v->segs[i].load || v->segs[i].reg == RC_SEG_CS)
+            no = "only data segment registers loaded by selector map";
+    for (unsigned i = 0; !no && i < v->nldt; i++)
+        if (!ldt_mappable(&v->ldt[i]) || v->ldt[i].index >= 8192)
+            no = "Linux installs DPL-3 code/data LDT entries only";
+    if (!no && v->nldt > RC_NATIVE_MAX_LDT)
+        no = "too many LDT entries for the native runner";
+    for (unsigned i = 0; !no && i < v->npages; i++)
+        if (v->pages[i].mask & (RCV_PF_RAW | RCV_PF_FRAME | RCV_PF_US))
+            no = "only page protections (p, rw, nx) map to the process's pages";
+    if (no && why)
+        snprintf(why, n, "%s", no);
+    return no == NULL;
+}
+
+static void ldt_entry(const rcv_desc *d, rc_native_ldt *e)
+{
+    memset(e, 0, sizeof *e);
+    uint8_t type = d->mask & RCV_DF_TYPE ? d->type : 0;
+    e->index = d->index;
+    e->base = (uint32_t)d->base;
+    e->limit = d->limit;
+    e->seg_32bit = d->db;
+    e->code = (type & 8) != 0;
+    e->expand_down = (type & 4) != 0;        /* data: expand-down; code: conforming */
+    e->read_exec_only = (type & 2) == 0;     /* data: not writable; code: not readable */
+    e->limit_in_pages = d->g;
+    e->not_present = d->mask & RCV_DF_P ? !d->p : false;
+    e->useable = d->avl;
+}
+
+static int page_prot(const rcv_vector *v, uint64_t page)
+{
+    int prot = PROT_READ | PROT_WRITE | PROT_EXEC;
+    for (unsigned i = 0; i < v->npages; i++) {
+        const rcv_page *p = &v->pages[i];
+        if ((p->addr & ~(PAGE - 1)) != page)
+            continue;
+        if (p->mask & RCV_PF_P && !p->p)
+            prot = PROT_NONE;
+        if (p->mask & RCV_PF_RW && !p->rw && prot)
+            prot &= ~PROT_WRITE;
+        if (p->mask & RCV_PF_NX && p->nx && prot)
+            prot &= ~PROT_EXEC;
+    }
+    return prot;
+}
+
+/* User memory as regions of equal protection; PROT_NONE pages are holes. */
+static int add_span(const rcv_vector *v, rc_native_case *c, const uint8_t *ram, uint64_t lo,
+                    uint64_t hi, char *err, size_t n)
+{
+    uint64_t start = lo;
+    int prot = page_prot(v, lo);
+    for (uint64_t a = lo + PAGE; a <= hi; a += PAGE) {
+        int p = a < hi ? page_prot(v, a) : -1;
+        if (p == prot)
+            continue;
+        if (prot != PROT_NONE &&
+            !rc_native_add_region(c, start, a - start, ram + start, a - start, prot, NULL)) {
+            snprintf(err, n, "more page protections than the native runner's %u regions",
+                     RC_NATIVE_MAX_REGIONS);
+            return -1;
+        }
+        start = a;
+        prot = p;
+    }
+    return 0;
+}
+
+static int add_regions(const rcv_vector *v, rc_native_case *c, const uint8_t *ram, char *err,
+                       size_t n)
+{
+    for (unsigned i = 0; i < 2; i++)
+        if (add_span(v, c, ram, spans[i], spans[i] + SPAN, err, n))
+            return -1;
+    return 0;
+}
+
+static bool pushes_error_code(int v)
+{
+    return v == 8 || (v >= 10 && v <= 14) || v == 17;
+}
+
+static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
+{
+    memset(r, 0, sizeof *r);
+    r->vector = -1;
+    if (!can_judge(v, err, n))
+        return -1;
+    rc_cpu *img;
+    if (rcv_scenario_build(v, &img, err, n))
+        return -1;
+    static rc_native_case c;
+    rc_native_case_init(&c, v->m.mode == RCM_LONG ? RC_NATIVE_LONG64 : RC_NATIVE_COMPAT32);
+    c.code = v->code;
+    c.code_len = v->code_len;
+    c.code_addr = rcm_code_addr(v->m.mode, 3);
+    for (unsigned i = 0; i < 16; i++)
+        rc_get_reg(img, (rc_reg)i, &c.gpr[i]);
+    uint64_t fl0 = 0;
+    rc_get_reg(img, RC_REG_RFLAGS, &fl0);
+    c.rflags = fl0;
+    rc_segment s;
+    uint16_t *sel[] = { &c.es, NULL, &c.ss, &c.ds, &c.fs, &c.gs };
+    for (unsigned i = 0; i < 6; i++)
+        if (sel[i] && rc_get_seg(img, (rc_seg_reg)i, &s) == RC_OK)
+            *sel[i] = s.selector;
+    for (unsigned i = 0; i < v->nldt; i++) {
+        rc_native_ldt e;
+        ldt_entry(&v->ldt[i], &e);
+        rc_native_add_ldt(&c, &e);
+    }
+    const uint8_t *ram = rc_ram_ptr(img, 0, RCM_RAM_SIZE);
+    int rr = ram ? add_regions(v, &c, ram, err, n) : -1;
+    static rc_native_result nr;
+    if (!rr && rc_native_run(&c, &nr, err, n))
+        rr = -1;
+    rc_destroy(img);
+    if (rr)
+        return -1;
+    switch (nr.end) {
+    case RC_NATIVE_END_FAULT: break;
+    case RC_NATIVE_END_MARKER:
+        snprintf(err, n, "the code ran to its end without an exception; the standard machine "
+                 "would go on into the bytes after it");
+        return -1;
+    default:
+        snprintf(err, n, "not judged natively: %s", nr.why ? nr.why : "the case did not fault");
+        return -1;
+    }
+    /* A #PF below 0x400000: the standard machine has supervisor pages there
+     * (P = 1), the process has none (P = 0): the error code would differ. */
+    if (nr.vector == 14 && nr.cr2 < USER_LO) {
+        snprintf(err, n, "#PF at 0x%llx, in the standard machine's supervisor area: a Linux "
+                 "process has no page there, so the P bit would differ", (unsigned long long)nr.cr2);
+        return -1;
+    }
+    r->end = RCV_END_EXCEPTION;
+    r->vector = nr.vector;
+    r->has_error_code = pushes_error_code(nr.vector);
+    r->error_code = (uint32_t)nr.err;
+    for (unsigned i = 0; i < 16; i++) {
+        r->reg[i] = nr.gpr[i];
+        if (i != 4)
+            r->reg_valid |= 1ull << i;
+    }
+    if (nr.vector == 14) {
+        r->reg[RC_REG_CR2] = nr.cr2;
+        r->reg_valid |= 1ull << RC_REG_CR2;
+    }
+    r->frame_rip = nr.rip;
+    r->frame_cs = nr.cs;
+    /* Linux runs CPL 3 with IF = 1; the vector's IF is its own start value. */
+    r->frame_rflags = (nr.rflags & ~RFLAGS_IF) | (fl0 & RFLAGS_IF);
+    r->frame_rsp = nr.gpr[4];
+    r->frame_ss = nr.ss;
+    r->frame_mask = RCV_FR_RIP | RCV_FR_CS | RCV_FR_RFLAGS | RCV_FR_RSP | RCV_FR_SS;
+    return 0;
+}
+
+static void release(rcv_result *r)
+{
+    (void)r;
+}
+
+const rcv_backend rcv_backend_native = { "native", source, can_judge, run, release };
