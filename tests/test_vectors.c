@@ -27,7 +27,7 @@
 
 typedef struct proc {
     int status;
-    char out[1 << 18];
+    char out[1 << 23];
     char err[1 << 14];
 } proc;
 
