@@ -653,6 +653,41 @@ START_TEST(test_long_ist)
 }
 END_TEST
 
+/* IA-32e mode, INT 0x21 at CPL 3 through a DPL-0 64-bit interrupt gate:
+ * SDM Vol. 2A INT n "IF software interrupt AND gate DPL < CPL THEN
+ * #GP(error_code(vector, 1, 0))": the error code's index field is the
+ * vector in IA-32e mode too (Vol. 3A 6.13 Figure 6-6, 6.14.1), although the
+ * gates are 16 bytes: 0x21 * 8 + 2 = 0x10A -- what the host CPU reports
+ * for `int 0x21` at ring 3 under Linux (native vector
+ * exceptions/basic.json). A not-present gate at 0x22 for a CPU exception
+ * (EXT = 1): #NP(0x22 * 8 + 2 + 1) = #NP(0x113). */
+START_TEST(test_long_int_dpl_error_code)
+{
+    NEED_MMU();
+    long64(3);
+    put(IDT + 0x21 * 16, gate32(0x5000, 0x30, INTGATE_DPL0), 8);
+    put(IDT + 0x21 * 16 + 8, 0, 8);
+    code(0x1000, "cd21");
+    set(RC_REG_RIP, 0x1000);
+    set(RC_REG_RSP, 0x7ff8);
+    rc_set_intercept(cpu, (1u << RC_EXC_GP) | (1u << RC_EXC_NP));
+    rc_exit ex;
+    ck_assert_int_eq(rc_run(cpu, 10, &ex), RC_OK);
+    ck_assert_int_eq(ex.reason, RC_EXIT_EXCEPTION);
+    ck_assert_uint_eq(ex.u.exception.vector, RC_EXC_GP);
+    ck_assert_uint_eq(ex.u.exception.error_code, 0x10a);
+    ck_assert_uint_eq(reg(RC_REG_RIP), 0x1000);
+
+    put(IDT + 0x22 * 16, gate32(0x5000, 0x30, INTGATE_NOTPRESENT_DPL3), 8);
+    put(IDT + 0x22 * 16 + 8, 0, 8);
+    rc_fault f = raise_at(0x1000, rc_exc(0x22));
+    ck_assert_int_eq(f.kind, RCF_EXIT);
+    ck_assert_int_eq(cpu->exit_pending.reason, RC_EXIT_EXCEPTION);
+    ck_assert_uint_eq(cpu->exit_pending.u.exception.vector, RC_EXC_NP);
+    ck_assert_uint_eq(cpu->exit_pending.u.exception.error_code, 0x113);
+}
+END_TEST
+
 /* IRETQ (48 CF at 0x30:0x5000, CPL 0) to compatibility mode. The stack at
  * 0x9F000 holds RIP 0x2000, CS 0x1B, RFLAGS 0x202, RSP 0x7FF0, SS 0x23.
  * SDM Vol. 2A IRET IA-32e-MODE: 64-bit pops; CS 0x1B (32-bit code, DPL 3 =
@@ -754,6 +789,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_triple_fault);
     tcase_add_test(tc, test_prot_far);
     tcase_add_test(tc, test_long_ist);
+    tcase_add_test(tc, test_long_int_dpl_error_code);
     tcase_add_test(tc, test_iretq_to_compat);
     tcase_add_test(tc, test_hook_veto);
     tcase_add_test(tc, test_syscall_unsupported);

@@ -562,7 +562,9 @@ static gate gate_decode(uint64_t lo, uint64_t hi, bool wide)
 
 /* SDM Vol. 2A INT n / Vol. 3A 6.12.1.1: the gate checks common to legacy
  * and IA-32e mode, in the manual's order: type, DPL (software only),
- * present. 'idt_err' is vector * 8 (or 16) + 2, EXT added by the caller. */
+ * present. 'idt_err' is the IDT error code vector * 8 + 2 (index = vector,
+ * IDT bit set; SDM Vol. 3A 6.13 Figure 6-6) in every mode, EXT added by the
+ * caller. */
 static rc_fault check_gate(rc_cpu *cpu, const rc_event *ev, const gate *g, bool type_ok,
                            uint32_t idt_err)
 {
@@ -732,7 +734,10 @@ static rc_fault tss_rsp64(rc_cpu *cpu, uint32_t addr, uint64_t *rsp)
 /* SDM Vol. 3A 6.14 (64-bit mode interrupt handling), APM Vol. 2 8.9. */
 static rc_fault deliver_long(rc_cpu *cpu, const rc_event *ev, plan *p)
 {
-    uint32_t idt_err = ev->vector * 16u + 2;
+    /* The error code names the IDT entry by index (the vector), as in legacy
+     * mode, although the entries are 16 bytes (SDM Vol. 3A 6.13, 6.14.1;
+     * the host CPU reports #GP(0x10a) for INT 0x21 through a DPL-0 gate). */
+    uint32_t idt_err = ev->vector * 8u + 2;
     FAULT_IF(cpu, ev->vector * 16u + 15 > cpu->idtr.limit, RC_EXC_GP, idt_err,
              "vector beyond the IDT limit");
     uint64_t at = cpu->idtr.base + ev->vector * 16u;
