@@ -814,7 +814,7 @@ static cJSON *expect_from_native(const rcv_backend *b, const rcv_vector *v, cons
     cJSON_AddNumberToObject(e, "vector", r->vector);
     if (r->has_error_code)
         cJSON_AddNumberToObject(e, "error_code", r->error_code);
-    else
+    else if (r->end == RCV_END_EXCEPTION)
         cJSON_AddStringToObject(e, "error_code", "none");
     if (r->reg_valid & (1ull << RC_REG_CR2))
         add_hex(e, "cr2", r->reg[RC_REG_CR2]);

@@ -34,6 +34,10 @@
 static const uint64_t spans[2] = { 0x400000ull, 0x500000ull };
 #define PAGE 0x1000ull
 #define RFLAGS_IF 0x200ull
+/* Linux's CR0 at CPL 3: PE MP ET NE WP AM PG (arch/x86/include/asm/processor-flags.h
+ * CR0_STATE). A vector may state it to get #AC checks as the process has them. */
+#define LINUX_CR0 0x80050033ull
+#define OP_INT_N 0xcd
 
 static const char *source(void)
 {
@@ -72,11 +76,15 @@ static bool can_judge(const rcv_vector *v, char *why, size_t n)
         no = "the GDT, IDT, TSS and MSRs are the kernel's";
     else if (v->code_len > RC_NATIVE_MAX_CODE)
         no = "code longer than the native runner takes";
-    else if (v->expect.present && v->expect.end != RCV_END_EXCEPTION)
-        no = "only vectors ending with an exception at CPL 3 map (the delivery is the kernel's)";
+    else if (v->expect.present && v->expect.end != RCV_END_EXCEPTION &&
+             v->expect.end != RCV_END_INT)
+        no = "only vectors ending with an exception or INT n at CPL 3 map";
     for (unsigned i = 0; !no && i < v->nregs; i++)
-        if (v->regs[i].id > RC_REG_RFLAGS)
-            no = "control/debug registers and EFER are the kernel's";
+        if (v->regs[i].id > RC_REG_RFLAGS &&
+            !(v->regs[i].id == RC_REG_CR0 && v->regs[i].width == 64 &&
+              v->regs[i].value == LINUX_CR0))
+            no = "control/debug registers and EFER are the kernel's (CR0 only as Linux has it, "
+                 "0x80050033)";
     for (unsigned i = 0; !no && i < v->nsegs; i++)
         if (!v->segs[i].load || v->segs[i].reg == RC_SEG_CS)
             no = "only data segment registers loaded by selector map";
@@ -241,9 +249,15 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
                  "process has no page there, so the P bit would differ", (unsigned long long)nr.cr2);
         return -1;
     }
-    r->end = RCV_END_EXCEPTION;
+    /* INT 3 / INT 4 written as CD 03 / CD 04 reach the same DPL-3 gates as INT3 and
+     * INTO; the vector format calls a CD opcode an "int" end. The return address
+     * follows the 2-byte instruction. */
+    uint64_t at = nr.linear_rip - 2 - c.code_addr;
+    bool int_n = nr.linear_rip >= c.code_addr + 2 && at + 1 < v->code_len &&
+                 v->code[at] == OP_INT_N && v->code[at + 1] == (uint8_t)nr.vector;
+    r->end = int_n ? RCV_END_INT : RCV_END_EXCEPTION;
     r->vector = nr.vector;
-    r->has_error_code = pushes_error_code(nr.vector);
+    r->has_error_code = !int_n && pushes_error_code(nr.vector);
     r->error_code = (uint32_t)nr.err;
     for (unsigned i = 0; i < 16; i++) {
         r->reg[i] = nr.gpr[i];
