@@ -197,6 +197,44 @@ START_TEST(test_rep_movs_overlap)
 }
 END_TEST
 
+/* Alignment check (SDM Vol. 3A 6.15, Interrupt 17): CR0.AM = 1,
+ * RFLAGS.AC = 1, CPL 3 and a dword read at 0x2001 (not a multiple of 4) ->
+ * #AC(0) with RIP at the instruction. The same read at CPL 0, or with
+ * RFLAGS.AC = 0, or a byte read, does not fault.
+ *   8b 05 01 20 00 00   mov eax, [0x2001]        */
+START_TEST(test_alignment_check)
+{
+    rc_cpu *cpu = flat32(RC_VENDOR_INTEL, "8b0501200000f4");
+    rc_segment code3 = { .selector = 0x1b, .base = 0, .limit = 0xffffffff, .type = 0xb, .s = 1,
+                         .dpl = 3, .present = 1, .db = 1, .g = 1 };
+    rc_segment data3 = { .selector = 0x23, .base = 0, .limit = 0xffffffff, .type = 0x3, .s = 1,
+                         .dpl = 3, .present = 1, .db = 1, .g = 1 };
+    rc_set_seg(cpu, RC_SEG_CS, &code3);
+    rc_set_seg(cpu, RC_SEG_SS, &data3);
+    rc_set_seg(cpu, RC_SEG_DS, &data3);
+    rc_set_reg(cpu, RC_REG_CPL, 3);
+    rc_set_reg(cpu, RC_REG_CR0, 0x11 | (1u << 18)); /* PE | ET | AM */
+    rc_set_reg(cpu, RC_REG_RFLAGS, 2 | (1u << 18)); /* AC */
+    rc_exit ex;
+    ck_assert_int_eq(rc_run(cpu, 10, &ex), RC_OK);
+    ck_assert_int_eq(ex.reason, RC_EXIT_EXCEPTION);
+    ck_assert_uint_eq(ex.u.exception.vector, 17);
+    ck_assert_uint_eq(ex.u.exception.error_code, 0);
+    ck_assert_uint_eq(reg(cpu, RC_REG_RIP), CODE);
+    /* RFLAGS.AC = 0: no check */
+    rc_set_reg(cpu, RC_REG_RFLAGS, 2);
+    ck_assert_int_eq(rc_run(cpu, 1, &ex), RC_OK);
+    ck_assert_int_eq(ex.reason, RC_EXIT_LIMIT);
+    /* CPL 0: no check */
+    rc_set_reg(cpu, RC_REG_RIP, CODE);
+    rc_set_reg(cpu, RC_REG_RFLAGS, 2 | (1u << 18));
+    rc_set_reg(cpu, RC_REG_CPL, 0);
+    ck_assert_int_eq(rc_run(cpu, 1, &ex), RC_OK);
+    ck_assert_int_eq(ex.reason, RC_EXIT_LIMIT);
+    rc_destroy(cpu);
+}
+END_TEST
+
 /* Single-step: with TF = 1, #DB is raised after each instruction with
  * DR6.BS set and the saved RIP at the next instruction (SDM Vol. 3A
  * 18.3.1.4). */
@@ -263,6 +301,7 @@ int main(void)
     tcase_add_test(tc, test_single_step);
     tcase_add_test(tc, test_invalidate_code);
     tcase_add_test(tc, test_rep_movs_overlap);
+    tcase_add_test(tc, test_alignment_check);
     tcase_add_test(tc, test_io_exit);
     tcase_add_test(tc, test_two_cpus);
     suite_add_tcase(s, tc);

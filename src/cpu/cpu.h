@@ -464,6 +464,13 @@ rc_fault rc_lin_write_bytes(rc_cpu *cpu, uint64_t lin, const void *buf, unsigned
 rc_fault rc_seg_linear(rc_cpu *cpu, unsigned seg, uint64_t off, unsigned size, rc_access acc,
                        uint64_t *lin);
 
+/* Alignment checking is on: CR0.AM = 1, RFLAGS.AC = 1 and CPL 3 (SDM Vol.
+ * 3A 6.15 "Interrupt 17 -- Alignment Check Exception (#AC)"). */
+static inline bool rc_ac_enabled(const rc_cpu *cpu)
+{
+    return cpu->cpl == 3 && (cpu->cr0 & RC_CR0_AM) && (cpu->rflags & RC_FLAG_AC);
+}
+
 /* The accessors instruction handlers use: segmentation + paging. */
 rc_fault rc_read(rc_cpu *cpu, unsigned seg, uint64_t off, unsigned size, rc_access acc, uint64_t *val);
 rc_fault rc_write(rc_cpu *cpu, unsigned seg, uint64_t off, unsigned size, uint64_t val);

@@ -320,7 +320,8 @@ static inline uint64_t page_room(uint64_t lin, unsigned size)
  * ranges overlap); returns false when this shortcut does not apply. */
 static bool rep_bulk(rc_cpu *cpu, const rc_insn *in, unsigned size, bool movs)
 {
-    if (in->rep == RC_REP_NONE || (cpu->rflags & (RC_FLAG_DF | RC_FLAG_TF)) || cpu->hooks.mem)
+    if (in->rep == RC_REP_NONE || (cpu->rflags & (RC_FLAG_DF | RC_FLAG_TF)) || cpu->hooks.mem ||
+        rc_ac_enabled(cpu))
         return false;
     unsigned as = in->addrsize;
     uint64_t mask = rc_size_mask(as);
