@@ -220,6 +220,28 @@ static void decode_vex_like(dstate *d, rc_insn *in, unsigned prefix_byte, bool m
         d->st = D_UNSUP;
 }
 
+/* Opcodes of the 0F 38 and 0F 3A maps (legacy encodings) that some x86
+ * processor defines (SDM Vol. 2D Tables A-4 and A-5):
+ * SSSE3/SSE4.1/4.2, AES, SHA, GFNI, PCLMULQDQ, INVEPT/INVVPID/INVPCID,
+ * MOVBE/CRC32, ADCX/ADOX, WRSS/WRUSS, MOVDIRI/MOVDIR64B/ENQCMD,
+ * ENCODEKEY, AADD... Generous on purpose: these end the run as
+ * "unsupported"; every other opcode of the two maps is #UD on every CPU. */
+static bool map0f38_defined(uint8_t op)
+{
+    return op <= 0x0b || op == 0x10 || op == 0x14 || op == 0x15 || op == 0x17 ||
+           (op >= 0x1c && op <= 0x1e) || (op >= 0x20 && op <= 0x25) ||
+           (op >= 0x28 && op <= 0x2b) || (op >= 0x30 && op <= 0x35) ||
+           (op >= 0x37 && op <= 0x41) || (op >= 0x80 && op <= 0x82) ||
+           (op >= 0xc8 && op <= 0xcf) || (op >= 0xdb && op <= 0xdf) ||
+           (op >= 0xf0 && op <= 0xf6) || (op >= 0xf8 && op <= 0xfc);
+}
+static bool map0f3a_defined(uint8_t op)
+{
+    return (op >= 0x08 && op <= 0x0f) || (op >= 0x14 && op <= 0x17) ||
+           (op >= 0x20 && op <= 0x22) || (op >= 0x40 && op <= 0x42) || op == 0x44 ||
+           (op >= 0x60 && op <= 0x63) || op == 0xcc || op == 0xce || op == 0xcf || op == 0xdf;
+}
+
 static dstatus decode(const rc_model *model, const uint8_t *bytes, unsigned avail,
                       unsigned code_size, rc_insn *in)
 {
@@ -285,7 +307,11 @@ static dstatus decode(const rc_model *model, const uint8_t *bytes, unsigned avai
                 take(&d, 1);
             in->name = "SSE4/SSSE3 instruction (0F 38/0F 3A map)";
             in->len = (uint8_t)d.pos;
-            return d.st == D_OK ? D_UNSUP : d.st;
+            if (d.st != D_OK)
+                return d.st;
+            bool defined = in->map == RC_MAP_0F38 ? map0f38_defined(in->opcode)
+                                                  : map0f3a_defined(in->opcode);
+            return defined ? D_UNSUP : D_UD;
         }
         in->map = RC_MAP_0F;
         in->opcode = b2;
@@ -367,11 +393,13 @@ static dstatus decode(const rc_model *model, const uint8_t *bytes, unsigned avai
     if (in->map == RC_MAP_1BYTE && (b == 0xC6 || b == 0xC7)) {
         unsigned r = (in->modrm >> 3) & 7;
         if (r == 7 && in->modrm == 0xF8) {
-            /* XABORT ib / XBEGIN relz (RTM): measured, not executed. */
+            /* XABORT ib / XBEGIN relz: RTM, which neither model reports in
+             * CPUID (leaf 7 EBX[11]), so #UD as on a CPU without it (SDM
+             * Vol. 2D XBEGIN: #UD if CPUID.(EAX=7,ECX=0):EBX.RTM[bit 11] = 0). */
             decode_imm(&d, in, b == 0xC6 ? IMM_BU : IMM_RELZ, code_size);
             in->name = b == 0xC6 ? "xabort (RTM)" : "xbegin (RTM)";
             in->len = (uint8_t)d.pos;
-            return d.st == D_OK ? D_UNSUP : d.st;
+            return d.st == D_OK ? D_UD : d.st;
         }
         decode_imm(&d, in, op->imm, code_size);
         if (d.st == D_OK && r != 0)
