@@ -242,11 +242,16 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
         snprintf(err, n, "not judged natively: %s", nr.why ? nr.why : "the case did not fault");
         return -1;
     }
-    /* A #PF below 0x400000: the standard machine has supervisor pages there
-     * (P = 1), the process has none (P = 0): the error code would differ. */
-    if (nr.vector == 14 && nr.cr2 < USER_LO) {
-        snprintf(err, n, "#PF at 0x%llx, in the standard machine's supervisor area: a Linux "
-                 "process has no page there, so the P bit would differ", (unsigned long long)nr.cr2);
+    /* A #PF on RAM the standard machine has but the process does not map
+     * (supervisor pages below 0x400000 have P = 1 there; user RAM outside the
+     * two mapped spans is present there): the error code would differ. */
+    bool in_span = false;
+    for (unsigned i = 0; i < 2; i++)
+        in_span |= nr.cr2 >= spans[i] && nr.cr2 < spans[i] + SPAN;
+    if (nr.vector == 14 && nr.cr2 < RCM_RAM_SIZE && !in_span) {
+        snprintf(err, n, "#PF at 0x%llx: the standard machine has RAM there (%s), the process "
+                 "maps none, so the error code would differ", (unsigned long long)nr.cr2,
+                 nr.cr2 < USER_LO ? "a supervisor page" : "a user page");
         return -1;
     }
     /* INT 3 / INT 4 written as CD 03 / CD 04 reach the same DPL-3 gates as INT3 and
