@@ -86,7 +86,9 @@ static const alu_fast alu_fast8[8] = { [OP_ADD] = FAST(add, 8), [OP_OR] = FAST(o
     static rc_fault name(rc_cpu *cpu, const rc_insn *in)                                           \
     {                                                                                              \
         unsigned r = (regexpr);                                                                    \
-        bool cf = rc_get_cf(cpu);                                                                  \
+        /* after INC/DEC the carry is the recorded one: no call */                                 \
+        bool cf = (cpu->lz_op == LZ_INC || cpu->lz_op == LZ_DEC) ? cpu->lz_cf_in != 0             \
+                                                                 : rc_get_cf(cpu);                 \
         uint64_t a = (T)cpu->gpr[r], res = (T)(a + (delta));                                       \
         W(cpu, r, res);                                                                            \
         rc_lazy(cpu, lz, size, res, a, 1);                                                         \
@@ -143,9 +145,17 @@ static rc_fault mov_load_8(rc_cpu *cpu, const rc_insn *in)
 
 /* Jcc / JMP rel in 64-bit mode with a 64-bit operand size: the target
  * must be canonical (SDM Vol. 2A Jcc/JMP: #GP(0), nothing changed). */
+/* E/NE (ZF) straight from the recorded result; the rest via rc_cond. */
+static inline bool jcc_taken(rc_cpu *cpu, unsigned cc)
+{
+    if (((cc >> 1) & 7) == 2 && cpu->lz_op != LZ_NONE)
+        return (cpu->lz_res == 0) ^ (cc & 1);
+    return rc_cond(cpu, cc);
+}
+
 static rc_fault jcc_64(rc_cpu *cpu, const rc_insn *in)
 {
-    if (!rc_cond(cpu, in->opcode & 0xfu))
+    if (!jcc_taken(cpu, in->opcode & 0xfu))
         return RC_NOFAULT;
     uint64_t t = cpu->rip + in->imm;
     FAULT_IF(cpu, !rc_is_canonical(t), RC_EXC_GP, 0,
@@ -156,7 +166,7 @@ static rc_fault jcc_64(rc_cpu *cpu, const rc_insn *in)
 /* ... and in 32-bit code: truncated to 32 bits, checked against the CS limit. */
 static rc_fault jcc_32(rc_cpu *cpu, const rc_insn *in)
 {
-    if (!rc_cond(cpu, in->opcode & 0xfu))
+    if (!jcc_taken(cpu, in->opcode & 0xfu))
         return RC_NOFAULT;
     uint64_t t = (uint32_t)(cpu->rip + in->imm);
     FAULT_IF(cpu, t > cpu->seg[RC_SEG_CS].limit, RC_EXC_GP, 0,

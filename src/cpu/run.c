@@ -349,25 +349,29 @@ static inline bool block_run(rc_cpu *cpu, uint64_t budget, uint64_t *done, rc_fa
     uint32_t gen = cpu->code_gen;
     uint64_t wrap = cpu->code_size == 8 ? ~0ull : 0xffffffffull;
     unsigned n = b->n < budget ? b->n : (unsigned)budget;
-    for (unsigned i = 0; i < n; i++) {
+    unsigned i = 0;
+    while (i < n) {
         const rc_insn *in = &b->insn[i];
         uint64_t next = (rip + in->len) & wrap;
         cpu->insn_rip = rip;
         cpu->cur_insn = in;
         cpu->rip = next;
         rc_fault f = in->exec(cpu, in);
-        *done = i + 1;
         if (__builtin_expect(RC_FAILED(f), 0)) {
+            cpu->icount_total += i; /* retired */
+            *done = i + 1;          /* attempted, the faulting one included */
             *fault = f;
             return true;
         }
-        cpu->icount_total++;
+        i++;
         /* A taken branch, a REP that continues, or a store into cached
          * code ends the block. */
         if (cpu->rip != next || cpu->code_gen != gen)
             break;
         rip = next;
     }
+    cpu->icount_total += i;
+    *done = i;
     *fault = RC_NOFAULT;
     return true;
 }
