@@ -152,7 +152,8 @@ static int get_hex_bytes(pctx *c, const cJSON *it, const char *field, size_t cap
         const char *p = strstr(e, "position");
         return fail(c, field, "expected hex bytes (\"0f 0b\"): %s", p ? p : e);
     }
-    *out = buf;
+    uint8_t *fit = realloc(buf, *len ? *len : 1);
+    *out = fit ? fit : buf;
     return 0;
 }
 
