@@ -4,7 +4,7 @@
  * the fault read back from the signal's ucontext).
  *
  * What maps: CPL-3 vectors in long mode (CS 0x33), compatibility mode (CS
- * 0x23) and prot32 (run as compatibility-mode code with the same selectors
+ * 0x23), prot16 (the 16-bit segments as LDT entries, see below) and prot32 (run as compatibility-mode code with the same selectors
  * 0x23/0x2b: ring-3 instruction semantics and segment checks are those of
  * protected mode, SDM Vol. 3A 5.2.1), with user memory 0x400000-0x47ffff and 0x500000-0x57ffff
  * mapped with the scenario's contents (the rest is unmapped natively), page overrides as page protections
@@ -38,6 +38,13 @@ static const uint64_t spans[2] = { 0x400000ull, 0x500000ull };
  * CR0_STATE). A vector may state it to get #AC checks as the process has them. */
 #define LINUX_CR0 0x80050033ull
 #define OP_INT_N 0xcd
+/* prot16: the standard machine's 16-bit ring-3 code and data are GDT entries
+ * 28 and 29 (0xe3, 0xeb, base 0x400000). Natively they become LDT entries
+ * 28 and 29 with the same fields (selectors 0xe7, 0xef: only TI differs),
+ * and the selectors in the result are mapped back. */
+#define P16_CODE_INDEX 28u
+#define P16_DATA_INDEX 29u
+#define TI_BIT 4u
 
 static const char *source(void)
 {
@@ -70,8 +77,8 @@ static bool can_judge(const rcv_vector *v, char *why, size_t n)
     }
     if (v->m.cpl != 3)
         no = "the host CPU can be asked at CPL 3 only";
-    else if (v->m.mode != RCM_LONG && v->m.mode != RCM_COMPAT && v->m.mode != RCM_PROT32)
-        no = "mapped modes: long, compat, prot32 (16-bit code not yet)";
+    else if (v->m.mode == RCM_REAL)
+        no = "real mode is not available to a Linux process";
     else if (v->ngdt || v->nidt || v->ntss || v->nmsrs)
         no = "the GDT, IDT, TSS and MSRs are the kernel's";
     else if (v->code_len > RC_NATIVE_MAX_CODE)
@@ -91,8 +98,11 @@ static bool can_judge(const rcv_vector *v, char *why, size_t n)
     for (unsigned i = 0; !no && i < v->nldt; i++)
         if (!ldt_mappable(&v->ldt[i]) || v->ldt[i].index >= 8192)
             no = "Linux installs DPL-3 code/data LDT entries only";
-    if (!no && v->nldt > RC_NATIVE_MAX_LDT)
+    if (!no && v->nldt + 2 > RC_NATIVE_MAX_LDT)
         no = "too many LDT entries for the native runner";
+    for (unsigned i = 0; !no && v->m.mode == RCM_PROT16 && i < v->nldt; i++)
+        if (v->ldt[i].index == P16_CODE_INDEX || v->ldt[i].index == P16_DATA_INDEX)
+            no = "prot16 uses LDT entries 28 and 29 for the standard 16-bit segments";
     for (unsigned i = 0; !no && i < v->npages; i++)
         if (v->pages[i].mask & (RCV_PF_RAW | RCV_PF_FRAME | RCV_PF_US))
             no = "only page protections (p, rw, nx) map to the process's pages";
@@ -190,6 +200,34 @@ static int native_run(const rc_native_case *c, rc_native_result *r, char *err, s
     return server ? rc_native_server_run(server, c, r, err, n) : rc_native_run(c, r, err, n);
 }
 
+/* prot16 selectors: standard machine (GDT) <-> process (LDT). */
+static uint16_t p16_to_native(uint16_t sel)
+{
+    unsigned idx = sel >> 3;
+    return !(sel & TI_BIT) && (idx == P16_CODE_INDEX || idx == P16_DATA_INDEX)
+               ? (uint16_t)(sel | TI_BIT) : sel;
+}
+
+static uint16_t p16_from_native(uint16_t sel)
+{
+    unsigned idx = sel >> 3;
+    return (sel & TI_BIT) && (idx == P16_CODE_INDEX || idx == P16_DATA_INDEX)
+               ? (uint16_t)(sel & ~TI_BIT) : sel;
+}
+
+static void add_p16_segments(rc_native_case *c)
+{
+    static const rcv_desc code16 = { .index = P16_CODE_INDEX, .mask = RCV_DF_TYPE,
+                                     .base = 0x400000, .limit = 0xffff, .type = 0xb };
+    static const rcv_desc data16 = { .index = P16_DATA_INDEX, .mask = RCV_DF_TYPE,
+                                     .base = 0x400000, .limit = 0xffff, .type = 0x3 };
+    rc_native_ldt e;
+    ldt_entry(&code16, &e);
+    rc_native_add_ldt(c, &e);
+    ldt_entry(&data16, &e);
+    rc_native_add_ldt(c, &e);
+}
+
 static bool pushes_error_code(int v)
 {
     return v == 8 || (v >= 10 && v <= 14) || v == 17;
@@ -205,7 +243,14 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
     if (rcv_scenario_build(v, &img, err, n))
         return -1;
     static rc_native_case c;
-    rc_native_case_init(&c, v->m.mode == RCM_LONG ? RC_NATIVE_LONG64 : RC_NATIVE_COMPAT32);
+    bool p16 = v->m.mode == RCM_PROT16;
+    rc_native_case_init(&c, v->m.mode == RCM_LONG ? RC_NATIVE_LONG64
+                            : p16                  ? RC_NATIVE_PROT16
+                                                   : RC_NATIVE_COMPAT32);
+    if (p16) {
+        add_p16_segments(&c);
+        c.cs = p16_to_native(RCM_SEL_CS16(3));
+    }
     c.code = v->code;
     c.code_len = v->code_len;
     c.code_addr = rcm_code_addr(v->m.mode, 3);
@@ -218,7 +263,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
     uint16_t *sel[] = { &c.es, NULL, &c.ss, &c.ds, &c.fs, &c.gs };
     for (unsigned i = 0; i < 6; i++)
         if (sel[i] && rc_get_seg(img, (rc_seg_reg)i, &s) == RC_OK)
-            *sel[i] = s.selector;
+            *sel[i] = p16 ? p16_to_native(s.selector) : s.selector;
     for (unsigned i = 0; i < v->nldt; i++) {
         rc_native_ldt e;
         ldt_entry(&v->ldt[i], &e);
@@ -274,11 +319,14 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
         r->reg_valid |= 1ull << RC_REG_CR2;
     }
     r->frame_rip = nr.rip;
-    r->frame_cs = nr.cs;
+    r->frame_cs = p16 ? p16_from_native(nr.cs) : nr.cs;
     /* Linux runs CPL 3 with IF = 1; the vector's IF is its own start value. */
     r->frame_rflags = (nr.rflags & ~RFLAGS_IF) | (fl0 & RFLAGS_IF);
-    r->frame_rsp = nr.gpr[4];
-    r->frame_ss = nr.ss;
+    /* Legacy modes push ESP: in the process's compatibility mode, a 16-bit SS
+     * leaves RSP[63:32] as the trampoline had it (native.c), not the case's. */
+    r->frame_rsp = v->m.mode == RCM_PROT16 || v->m.mode == RCM_PROT32 ? nr.gpr[4] & 0xffffffffu
+                                                                      : nr.gpr[4];
+    r->frame_ss = p16 ? p16_from_native(nr.ss) : nr.ss;
     r->frame_mask = RCV_FR_RIP | RCV_FR_CS | RCV_FR_RFLAGS | RCV_FR_RSP | RCV_FR_SS;
     return 0;
 }
