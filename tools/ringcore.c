@@ -490,7 +490,7 @@ static int collect(const char *path, bool top, vpaths *out)
 
 typedef struct tally {
     char name[96];
-    unsigned total, pass;
+    unsigned total, pass, known; /* pass counts known ones too */
 } tally;
 
 typedef struct tallies {
@@ -498,7 +498,7 @@ typedef struct tallies {
     unsigned n;
 } tallies;
 
-static void tally_add(tallies *ts, const char *name, bool pass)
+static void tally_add(tallies *ts, const char *name, bool pass, bool known)
 {
     unsigned i = 0;
     while (i < ts->n && strcmp(ts->t[i].name, name))
@@ -509,15 +509,16 @@ static void tally_add(tallies *ts, const char *name, bool pass)
         snprintf(ts->t[ts->n++].name, sizeof ts->t[0].name, "%s", name);
     }
     ts->t[i].total++;
-    ts->t[i].pass += pass;
+    ts->t[i].pass += pass && !known;
+    ts->t[i].known += known;
 }
 
 static void tally_print(const tallies *ts, const char *title)
 {
-    printf("%-40s %8s %6s %6s\n", title, "vectors", "pass", "fail");
+    printf("%-40s %8s %6s %6s %6s\n", title, "vectors", "pass", "fail", "known");
     for (unsigned i = 0; i < ts->n; i++)
-        printf("%-40s %8u %6u %6u\n", ts->t[i].name, ts->t[i].total, ts->t[i].pass,
-               ts->t[i].total - ts->t[i].pass);
+        printf("%-40s %8u %6u %6u %6u\n", ts->t[i].name, ts->t[i].total, ts->t[i].pass,
+               ts->t[i].total - ts->t[i].pass - ts->t[i].known, ts->t[i].known);
 }
 
 #ifdef RC_HAVE_CJSON
@@ -528,7 +529,8 @@ static cJSON *tally_json(const tallies *ts)
         cJSON *t = cJSON_CreateObject();
         cJSON_AddNumberToObject(t, "vectors", ts->t[i].total);
         cJSON_AddNumberToObject(t, "pass", ts->t[i].pass);
-        cJSON_AddNumberToObject(t, "fail", ts->t[i].total - ts->t[i].pass);
+        cJSON_AddNumberToObject(t, "fail", ts->t[i].total - ts->t[i].pass - ts->t[i].known);
+        cJSON_AddNumberToObject(t, "known_bugs", ts->t[i].known);
         cJSON_AddItemToObject(o, ts->t[i].name, t);
     }
     return o;
@@ -613,11 +615,12 @@ static int vectors_run(int argc, char **argv, int first)
             pass += ok;
             known += nd && v->known_bug;
             fixed += !nd && v->known_bug;
-            tally_add(&areas, v->area, ok);
+            bool is_known = nd && v->known_bug;
+            tally_add(&areas, v->area, ok, is_known);
             for (unsigned s = 0; s < v->expect.nsources; s++) {
                 char g[96];
                 source_group(v->expect.sources[s], g, sizeof g);
-                tally_add(&sources, g, ok);
+                tally_add(&sources, g, ok, is_known);
             }
             if (o.json) {
                 cJSON *jr = cJSON_CreateObject();
