@@ -179,6 +179,42 @@ START_TEST(corpus_native_check)
 }
 END_TEST
 
+/* record --oracle native fills an expectation from the CPU. MOV EAX,7 (5 bytes)
+ * then INT3 at 0x400005: #BP is a trap, so the frame RIP is 0x400006 (SDM Vol. 2A
+ * INT3), CS 0x33, RSP 0x410000 (nothing pushed at CPL 3), and RAX = 7. */
+START_TEST(native_record)
+{
+    const char *why = NULL;
+    if (!rc_native_available(&why)) {
+        printf("native_record: skipped: %s\n", why ? why : "?");
+        return;
+    }
+    const char *path = "/tmp/rc_vec_natrec.json";
+    write_file(path, "[{\"name\": \"mov-int3\", \"vendor\": \"amd\", \"mode\": \"long\", \"cpl\": 3,"
+                     " \"code\": \"b807000000 cc\"}]");
+    proc *p = RUN("vectors", "record", "--oracle", "native", path);
+    ck_assert_msg(p->status == 0 && strstr(p->out, "1 expectations written"), "%s", p->out);
+    rcv_file f;
+    char err[512];
+    ck_assert_msg(!rcv_file_load(path, &f, err, sizeof err), "%s", err);
+    const rcv_expect *e = &f.v[0].expect;
+    ck_assert_int_eq(e->end, RCV_END_EXCEPTION);
+    ck_assert_int_eq(e->vector, 3);
+    ck_assert_int_eq(e->has_error_code, 0);
+    ck_assert_uint_eq(e->frame_rip, 0x400006);
+    ck_assert_uint_eq(e->frame_cs, 0x33);
+    ck_assert_uint_eq(e->frame_rsp, 0x410000);
+    ck_assert_uint_eq(e->nregs, 1);
+    ck_assert_str_eq(e->regs[0].name, "rax");
+    ck_assert_uint_eq(e->regs[0].value, 7);
+    ck_assert_msg(!strncmp(e->sources[0], "native:", 7), "%s", e->sources[0]);
+    rcv_file_free(&f);
+    p = RUN("vectors", "run", path);
+    ck_assert_msg(p->status == 0, "%s", p->out);
+    unlink(path);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ the runner fails */
 
 /* INT 0x80 leaves RAX alone: SDM Vol. 2A "INT n" changes no GPR but RSP.
@@ -404,6 +440,7 @@ static Suite *suite(void)
     tcase_add_test(t, corpus_unicorn_check);
     tcase_add_test(t, unicorn_check_catches_edit);
     tcase_add_test(t, corpus_native_check);
+    tcase_add_test(t, native_record);
     tcase_add_test(t, wrong_expectation_fails);
     tcase_add_test(t, malformed_messages);
     tcase_add_test(t, malformed_cli_exit);
