@@ -6,7 +6,9 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Debian packages the build and the tests need.
-PACKAGES   := cmake pkg-config gcc make check libcapstone-dev libunicorn-dev libcjson-dev clang
+PACKAGES   := cmake pkg-config gcc make check libcapstone-dev libunicorn-dev libcjson-dev
+# Only `make fuzz` needs clang (libFuzzer).
+FUZZ_PACKAGES := clang libclang-rt-dev
 
 .PHONY: all deps build run test test-asan bench fuzz clean
 
@@ -40,6 +42,7 @@ bench: build
 # libFuzzer target (clang); FUZZ_SECONDS bounds the run.
 FUZZ_SECONDS ?= 60
 fuzz: deps
+	@./tools/deps.sh $(FUZZ_PACKAGES)
 	@CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRC_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target rc_fuzz
 	@mkdir -p build-fuzz/corpus
