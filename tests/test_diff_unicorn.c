@@ -69,13 +69,23 @@ typedef struct rc_side {
     unsigned mode;
 } rc_side;
 
+/* Privilege level of every ringcore run (issue 4: ordinary instructions at
+ * CPL 3, as the native judge runs them). */
+#define DIFF_CPL 3u
+#define DIFF_RPL 3u
+#define VEC_GP 13 /* SDM Vol. 3A 6.15 "Interrupt 13 - General Protection Exception" */
+
 static rc_segment flat_seg(uint16_t sel, bool code, bool long64)
 {
     /* SDM Vol. 3A 3.4.5: type 0xB = code execute/read accessed, 0x3 = data
      * read/write accessed; S=1, present, 4 GiB limit with G=1. CS.L=1 with
      * D=0 is 64-bit code (3.4.5 "L"); D/B=1 otherwise (32-bit). */
-    rc_segment s = { .selector = sel, .base = 0, .limit = 0xffffffffu, .type = code ? 0xB : 0x3,
-                     .s = 1, .dpl = 0, .present = 1, .l = long64, .db = !long64, .g = 1 };
+    /* The cases run at CPL 3 (issue 4 item 5): DPL 3 segments with RPL 3
+     * selectors, so the loaded state is one a ring-3 program really has
+     * (SDM Vol. 3A 5.5: CPL = CS.RPL = CS.DPL for a nonconforming segment). */
+    rc_segment s = { .selector = (uint16_t)(sel | DIFF_RPL), .base = 0, .limit = 0xffffffffu,
+                     .type = code ? 0xB : 0x3, .s = 1, .dpl = DIFF_CPL, .present = 1,
+                     .l = long64, .db = !long64, .g = 1 };
     return s;
 }
 
@@ -84,21 +94,22 @@ static rc_segment flat_seg(uint16_t sel, bool code, bool long64)
  * PD[0] -> PT, PT[i] -> DG_BASE + i * 4 KiB; P|RW on every level. */
 static rc_status build_page_tables(rc_cpu *cpu)
 {
-    enum { P = 1, RW = 2 };
+    /* SDM Vol. 3A 4.6.1: a user-mode access needs U/S = 1 at every level. */
+    enum { P = 1, RW = 2, US = 4 };
     uint64_t pml4 = DG_PT, pdpt = DG_PT + 0x1000, pd = DG_PT + 0x2000, pt = DG_PT + 0x3000;
     uint64_t e;
     rc_status st;
-    e = pdpt | P | RW;
+    e = pdpt | P | RW | US;
     if ((st = rc_write_phys(cpu, pml4 + 8 * ((DG_BASE >> 39) & 511), &e, 8)))
         return st;
-    e = pd | P | RW;
+    e = pd | P | RW | US;
     if ((st = rc_write_phys(cpu, pdpt + 8 * ((DG_BASE >> 30) & 511), &e, 8)))
         return st;
-    e = pt | P | RW;
+    e = pt | P | RW | US;
     if ((st = rc_write_phys(cpu, pd + 8 * ((DG_BASE >> 21) & 511), &e, 8)))
         return st;
     for (uint64_t i = 0; i < 512; i++) {
-        e = (DG_BASE + i * 0x1000) | P | RW;
+        e = (DG_BASE + i * 0x1000) | P | RW | US;
         if ((st = rc_write_phys(cpu, pt + 8 * i, &e, 8)))
             return st;
     }
@@ -143,7 +154,7 @@ static bool rc_side_open(rc_side *s, unsigned mode, char *why, size_t whylen)
     TRYRC(rc_set_seg(s->cpu, RC_SEG_SS, &ds));
     TRYRC(rc_set_seg(s->cpu, RC_SEG_FS, &ds));
     TRYRC(rc_set_seg(s->cpu, RC_SEG_GS, &ds));
-    TRYRC(rc_set_reg(s->cpu, RC_REG_CPL, 0));
+    TRYRC(rc_set_reg(s->cpu, RC_REG_CPL, DIFF_CPL));
     rc_mode want = mode == 8 ? RC_MODE_LONG64 : RC_MODE_PROT32;
     if (rc_get_mode(s->cpu) != want) {
         snprintf(why, whylen, "ringcore reports mode %d, expected %d", rc_get_mode(s->cpu), want);
@@ -163,7 +174,7 @@ static void rc_side_run(rc_side *s, const dg_case *c, const uint8_t *data, const
     memset(o, 0, offsetof(outcome, data));
     o->exc = -1;
     memcpy(code, c->code, c->len);
-    code[c->len] = 0xF4; /* HLT ends the block: RC_EXIT_HLT */
+    code[c->len] = 0xF4; /* HLT ends the block: RC_EXIT_HLT at CPL 0, #GP(0) at CPL 3 */
     if ((st = rc_write_phys(s->cpu, DG_CODE, code, c->len + 1)) ||
         (st = rc_write_phys(s->cpu, DG_DATA, data, DG_DATA_SIZE)) ||
         (st = rc_write_phys(s->cpu, DG_STACK, stack, DG_STACK_SIZE))) {
@@ -195,6 +206,16 @@ static void rc_side_run(rc_side *s, const dg_case *c, const uint8_t *data, const
         o->done = true;
         break;
     case RC_EXIT_EXCEPTION:
+        /* SDM Vol. 2A "HLT": #GP(0) if the current privilege level is not 0.
+         * At CPL 3 the end marker is that #GP(0), raised at the HLT itself
+         * (the fault RIP is the HLT's address, where Unicorn stops too). */
+        if (DIFF_CPL != 0 && ex.u.exception.vector == VEC_GP && ex.u.exception.error_code == 0 &&
+            ex.u.exception.cpl == DIFF_CPL &&
+            ex.u.exception.rip == DG_CODE + c->len) {
+            o->rip = DG_CODE + c->len;
+            o->done = true;
+            break;
+        }
         o->exc = ex.u.exception.vector;
         o->rip = ex.u.exception.rip;
         break;
