@@ -40,6 +40,7 @@
 
 #include "ringcore.h"
 #include "support/diffgen.h"
+#include "../tools/lib/native.h"
 
 #ifdef RC_HAVE_UNICORN
 #include <unicorn/unicorn.h>
@@ -47,6 +48,7 @@
 #define DEFAULT_SEED 0x52494E47434F5245ull /* "RINGCORE" */
 #define TARGET_64 180000u                  /* instructions per mode (normal run, ~6 s) */
 #define TARGET_32 120000u
+#define TARGET_16 40000u  /* 16-bit protected mode leg (ringcore vs the host CPU) */
 #define MAX_REPORTS 12
 #define MAX_FAMILIES 64
 #define RC_MAX_STEPS 256 /* a block is at most ~20 instructions + HLT */
@@ -73,6 +75,7 @@ typedef struct rc_side {
  * CPL 3, as the native judge runs them). */
 #define DIFF_CPL 3u
 #define DIFF_RPL 3u
+#define P16_CODE_LIMIT 0xffffu /* the 16-bit leg's code segment: base DG_CODE, 64 KiB */
 #define VEC_GP 13 /* SDM Vol. 3A 6.15 "Interrupt 13 - General Protection Exception" */
 
 static rc_segment flat_seg(uint16_t sel, bool code, bool long64)
@@ -138,6 +141,14 @@ static bool rc_side_open(rc_side *s, unsigned mode, char *why, size_t whylen)
     TRYRC(rc_map_ram(s->cpu, DG_BASE, DG_RAM_SIZE, NULL, 0));
     TRYRC(rc_set_intercept(s->cpu, 0xffffffffu)); /* every exception ends the run */
     rc_segment cs = flat_seg(0x08, true, mode == 8), ds = flat_seg(0x10, false, false);
+    if (mode == 2) {
+        /* SDM Vol. 3A 3.4.5: a 16-bit code segment (D = 0, byte granular)
+         * whose base is the block, as the native judge's LDT segment. */
+        cs.base = DG_CODE;
+        cs.limit = P16_CODE_LIMIT;
+        cs.db = 0;
+        cs.g = 0;
+    }
     if (mode == 8) {
         TRYRC(build_page_tables(s->cpu));
         /* SDM Vol. 3A 10.8.5: long mode = EFER.LME + CR4.PAE + CR0.PG (LMA set) */
@@ -155,7 +166,7 @@ static bool rc_side_open(rc_side *s, unsigned mode, char *why, size_t whylen)
     TRYRC(rc_set_seg(s->cpu, RC_SEG_FS, &ds));
     TRYRC(rc_set_seg(s->cpu, RC_SEG_GS, &ds));
     TRYRC(rc_set_reg(s->cpu, RC_REG_CPL, DIFF_CPL));
-    rc_mode want = mode == 8 ? RC_MODE_LONG64 : RC_MODE_PROT32;
+    rc_mode want = mode == 8 ? RC_MODE_LONG64 : mode == 2 ? RC_MODE_PROT16 : RC_MODE_PROT32;
     if (rc_get_mode(s->cpu) != want) {
         snprintf(why, whylen, "ringcore reports mode %d, expected %d", rc_get_mode(s->cpu), want);
         return false;
@@ -171,6 +182,7 @@ static void rc_side_run(rc_side *s, const dg_case *c, const uint8_t *data, const
     rc_exit ex;
     rc_status st;
     unsigned n = s->mode == 8 ? 16 : 8;
+    const uint64_t ip0 = s->mode == 2 ? 0 : DG_CODE; /* 16-bit leg: CS.base = DG_CODE */
     memset(o, 0, offsetof(outcome, data));
     o->exc = -1;
     memcpy(code, c->code, c->len);
@@ -183,7 +195,7 @@ static void rc_side_run(rc_side *s, const dg_case *c, const uint8_t *data, const
     }
     for (unsigned i = 0; i < 16; i++)
         rc_set_reg(s->cpu, (rc_reg)(RC_REG_RAX + i), i < n ? c->gpr[i] : 0);
-    rc_set_reg(s->cpu, RC_REG_RIP, DG_CODE);
+    rc_set_reg(s->cpu, RC_REG_RIP, ip0);
     rc_set_reg(s->cpu, RC_REG_RFLAGS, c->rflags);
     memset(&ex, 0, sizeof ex);
     st = rc_run(s->cpu, RC_MAX_STEPS, &ex);
@@ -199,7 +211,7 @@ static void rc_side_run(rc_side *s, const dg_case *c, const uint8_t *data, const
     rc_read_phys(s->cpu, DG_STACK, o->stack, DG_STACK_SIZE);
     switch (ex.reason) {
     case RC_EXIT_HLT:
-        if (o->rip != DG_CODE + c->len + 1)
+        if (o->rip != ip0 + c->len + 1)
             snprintf(o->err, sizeof o->err, "HLT reached at RIP %#" PRIx64 ", not the block's end",
                      o->rip - 1);
         o->rip -= 1; /* report the HLT's own address, where Unicorn stops */
@@ -211,8 +223,8 @@ static void rc_side_run(rc_side *s, const dg_case *c, const uint8_t *data, const
          * (the fault RIP is the HLT's address, where Unicorn stops too). */
         if (DIFF_CPL != 0 && ex.u.exception.vector == VEC_GP && ex.u.exception.error_code == 0 &&
             ex.u.exception.cpl == DIFF_CPL &&
-            ex.u.exception.rip == DG_CODE + c->len) {
-            o->rip = DG_CODE + c->len;
+            ex.u.exception.rip == ip0 + c->len) {
+            o->rip = ip0 + c->len;
             o->done = true;
             break;
         }
@@ -794,6 +806,249 @@ static void print_family_table(const run_stats *rs)
     }
 }
 
+/* ------------------------------------------------------------------ 16-bit protected mode */
+
+/* The 16-bit leg runs the generator's 32-bit blocks in a 16-bit code
+ * segment (CS.D = 0) at CPL 3, each instruction with its operand- and
+ * address-size prefixes toggled: SDM Vol. 1 3.6 / Vol. 2A 2.1.1, Table 3-4:
+ * in a D = 0 segment 66 selects 32-bit operands and 67 32-bit addresses, so
+ * "66 67 insn" there does what "insn" does in a D = 1 segment (and an insn
+ * that had 66 loses it). Branch displacements are rewritten for the new
+ * offsets. Judges: ringcore and the host CPU (a 16-bit LDT code segment via
+ * modify_ldt, run by the native server). Unicorn does not judge this leg:
+ * its UC_MODE_16 is real mode (no descriptors, no CS.D = 0 protected-mode
+ * segment), so it cannot run the same state. */
+static bool p16_is_prefix(uint8_t b)
+{
+    return b == 0x66 || b == 0x67 || b == 0xF0 || b == 0xF2 || b == 0xF3 || b == 0x2E ||
+           b == 0x36 || b == 0x3E || b == 0x26 || b == 0x64 || b == 0x65;
+}
+
+static bool to_prot16(csh cs32, const dg_case *in, dg_case *out)
+{
+    cs_insn *insn = NULL;
+    size_t n = cs_disasm(cs32, in->code, in->len, 0, 0, &insn);
+    unsigned oldoff[DG_MAX_CODE + 1], newoff[DG_MAX_CODE + 1], size_new[DG_MAX_CODE];
+    unsigned opc_new[DG_MAX_CODE], tot = 0, o = 0;
+    bool ok = n > 0;
+    *out = *in;
+    out->mode = 2;
+    for (size_t i = 0; ok && i < n; i++) {
+        const uint8_t *b = in->code + o;
+        unsigned len = insn[i].size, p = 0;
+        bool has66 = false, has67 = false;
+        uint8_t nb[20];
+        unsigned k = 0;
+        while (p < len && p16_is_prefix(b[p])) {
+            if (b[p] == 0x66)
+                has66 = true;
+            else if (b[p] == 0x67)
+                has67 = true;
+            else
+                nb[k++] = b[p];
+            p++;
+        }
+        if (!has66)
+            nb[k++] = 0x66;
+        if (!has67)
+            nb[k++] = 0x67;
+        opc_new[i] = k;
+        for (unsigned q = p; q < len; q++)
+            nb[k++] = b[q];
+        if (tot + k > DG_MAX_CODE || k > 15) {
+            ok = false;
+            break;
+        }
+        memcpy(out->code + tot, nb, k);
+        oldoff[i] = o;
+        newoff[i] = tot;
+        size_new[i] = k;
+        o += len;
+        tot += k;
+    }
+    if (ok && o != in->len)
+        ok = false;
+    if (ok) {
+        oldoff[n] = o;
+        newoff[n] = tot;
+    }
+    /* Fix relative branches: Jcc rel8 (70-7F), JMP rel8 (EB), Jcc rel32 (0F 80-8F), JMP rel32 (E9). */
+    for (size_t i = 0; ok && i < n; i++) {
+        uint8_t *nb = out->code + newoff[i];
+        unsigned p = opc_new[i];
+        int width = 0;
+        int64_t rel = 0;
+        if ((nb[p] >= 0x70 && nb[p] <= 0x7F) || nb[p] == 0xEB) {
+            width = 1;
+            rel = (int8_t)nb[p + 1];
+        } else if (nb[p] == 0xE9 || (nb[p] == 0x0F && nb[p + 1] >= 0x80 && nb[p + 1] <= 0x8F)) {
+            width = 4;
+            int32_t r32;
+            memcpy(&r32, nb + size_new[i] - 4, 4);
+            rel = r32;
+        }
+        if (!width)
+            continue;
+        int64_t target = (int64_t)oldoff[i] + insn[i].size + rel;
+        size_t j = 0;
+        while (j <= n && (int64_t)oldoff[j] != target)
+            j++;
+        if (j > n) {
+            ok = false;
+            break;
+        }
+        int64_t nrel = (int64_t)newoff[j] - (int64_t)(newoff[i] + size_new[i]);
+        if (width == 1) {
+            if (nrel < -128 || nrel > 127)
+                ok = false;
+            else
+                nb[p + 1] = (uint8_t)(int8_t)nrel;
+        } else {
+            int32_t r32 = (int32_t)nrel;
+            memcpy(nb + size_new[i] - 4, &r32, 4);
+        }
+    }
+    if (insn)
+        cs_free(insn, n);
+    out->len = tot;
+    return ok;
+}
+
+/* Run a 16-bit case on the host CPU: one RWX region holding code, data and
+ * stack at their guest addresses, CS = a 16-bit LDT code segment based at
+ * the block (the same segment ringcore gets), SS = DS = ES = 0x2b (flat). */
+static bool p16_native(rc_native_server *srv, const dg_case *c, const uint8_t *data,
+                       const uint8_t *stack, outcome *o, bool *refused)
+{
+    static uint8_t image[DG_EMU_SIZE], back[DG_EMU_SIZE];
+    static rc_native_case nc;
+    static rc_native_result r;
+    char err[200];
+    memset(image, 0, sizeof image);
+    memcpy(image + (DG_CODE - DG_BASE), c->code, c->len);
+    memcpy(image + (DG_DATA - DG_BASE), data, DG_DATA_SIZE);
+    memcpy(image + (DG_STACK - DG_BASE), stack, DG_STACK_SIZE);
+    rc_native_case_init(&nc, RC_NATIVE_PROT16);
+    rc_native_ldt e = { .index = 0, .base = (uint32_t)DG_CODE, .limit = P16_CODE_LIMIT,
+                        .code = true };
+    rc_native_add_ldt(&nc, &e);
+    nc.cs = RC_NATIVE_LDT_SEL(0);
+    rc_native_add_region(&nc, DG_BASE, DG_EMU_SIZE, image, DG_EMU_SIZE,
+                         PROT_READ | PROT_WRITE | PROT_EXEC, back);
+    nc.code = c->code;
+    nc.code_len = c->len;
+    nc.code_addr = DG_CODE;
+    for (unsigned i = 0; i < 8; i++)
+        nc.gpr[i] = c->gpr[i];
+    nc.rflags = c->rflags | 0x202;
+    *refused = false;
+    memset(o, 0, offsetof(outcome, data));
+    o->exc = -1;
+    if (rc_native_server_run(srv, &nc, &r, err, sizeof err) != 0) {
+        snprintf(o->err, sizeof o->err, "native: %.180s", err);
+        return false;
+    }
+    if (r.end == RC_NATIVE_END_REFUSED) {
+        *refused = true;
+        return false;
+    }
+    for (unsigned i = 0; i < 16; i++)
+        o->gpr[i] = r.gpr[i];
+    o->rip = r.rip;
+    o->rflags = r.rflags;
+    memcpy(o->data, back + (DG_DATA - DG_BASE), DG_DATA_SIZE);
+    memcpy(o->stack, back + (DG_STACK - DG_BASE), DG_STACK_SIZE);
+    if (r.end == RC_NATIVE_END_MARKER)
+        o->done = true;
+    else if (r.end == RC_NATIVE_END_FAULT)
+        o->exc = r.vector;
+    else
+        snprintf(o->err, sizeof o->err, "native: end %s (%.150s)", rc_native_end_name(r.end),
+                 r.why ? r.why : "");
+    return true;
+}
+
+typedef struct p16_stats {
+    uint64_t insns, cases, skipped, refused, de, unexplained, masked;
+} p16_stats;
+
+static void p16_report(const dg_case *c, const outcome *r, const outcome *n, uint32_t d)
+{
+    printf("MISMATCH (ringcore vs host CPU) prot16 CPL 3, family %s: bytes", c->family);
+    for (unsigned i = 0; i < c->len; i++)
+        printf(" %02x", c->code[i]);
+    printf("\n    input:");
+    for (unsigned i = 0; i < 8; i++)
+        printf(" %s=%#" PRIx64, gpr_names[i], c->gpr[i]);
+    printf(" rflags=%#" PRIx64 "\n", c->rflags);
+    printf("    ringcore: done=%d exc=%d rip=%#" PRIx64 " err=%s | native: done=%d exc=%d rip=%#"
+           PRIx64 " err=%s\n", r->done, r->exc, r->rip, r->err, n->done, n->exc, n->rip, n->err);
+    for (unsigned i = 0; i < 8; i++)
+        if (d & (1u << i))
+            printf("    %s: ringcore=%#" PRIx64 " native=%#" PRIx64 "\n", gpr_names[i],
+                   r->gpr[i], n->gpr[i]);
+    if (d & D_FLAGS) {
+        print_flags("ringcore", r->rflags);
+        print_flags("native", n->rflags);
+    }
+    if (d & D_DATA)
+        first_mem_diff("data", r->data, n->data, DG_DATA_SIZE, DG_DATA);
+    if (d & D_STACK)
+        first_mem_diff("stack", r->stack, n->stack, DG_STACK_SIZE, DG_STACK);
+}
+
+static void run_prot16(p16_stats *ps, csh cs32, uint64_t seed, uint64_t target)
+{
+    static outcome ro, no;
+    static uint8_t data[DG_DATA_SIZE], stack[DG_STACK_SIZE];
+    char why[200];
+    const char *nwhy = NULL;
+    if (!rc_native_available(&nwhy)) {
+        printf("diff-unicorn: prot16 leg SKIP: no native judge (%s)\n", nwhy ? nwhy : "?");
+        return;
+    }
+    rc_native_server *srv = rc_native_server_open(why, sizeof why);
+    if (!srv) {
+        printf("diff-unicorn: prot16 leg SKIP: native server: %s\n", why);
+        return;
+    }
+    rc_side rcs = { 0 };
+    ck_assert_msg(rc_side_open(&rcs, 2, why, sizeof why), "%s", why);
+    dg_rng rng = { seed ^ 0x1616161616161616ull };
+    dg_case g, c;
+    unsigned reports = 0;
+    while (ps->insns < target) {
+        dg_generate(&rng, 4, &g, data, stack);
+        if (!g.native_ok || !to_prot16(cs32, &g, &c)) {
+            ps->skipped++;
+            continue;
+        }
+        bool refused;
+        rc_side_run(&rcs, &c, data, stack, &ro);
+        if (!p16_native(srv, &c, data, stack, &no, &refused)) {
+            ps->refused++;
+            ck_assert_msg(refused, "prot16: %s", no.err);
+            continue;
+        }
+        ps->cases++;
+        ps->insns += c.ninsn;
+        uint32_t mask = DG_STATUS & ~c.undef;
+        uint32_t d = differ(4, &ro, &no, mask, true);
+        if (d == 0) {
+            if (ro.exc == 0)
+                ps->de++;
+            if ((ro.rflags ^ no.rflags) & c.undef & DG_STATUS)
+                ps->masked++;
+            continue;
+        }
+        ps->unexplained++;
+        if (reports++ < MAX_REPORTS)
+            p16_report(&c, &ro, &no, d);
+    }
+    rc_destroy(rcs.cpu);
+    rc_native_server_close(srv);
+}
+
 START_TEST(diff_unicorn)
 {
     const char *s = getenv("RC_DIFF_SEED");
@@ -843,7 +1098,21 @@ START_TEST(diff_unicorn)
     run_mode(&rs, 4, seed, t32, &nat);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     nat_close(&nat);
+    static p16_stats p16;
+    memset(&p16, 0, sizeof p16);
+    uint64_t t16 = quick ? TARGET_16 / 10 : TARGET_16;
+    if (getenv("RC_DIFF_INSNS"))
+        t16 = strtoull(getenv("RC_DIFF_INSNS"), NULL, 0);
+    struct timespec t2;
+    run_prot16(&p16, rs.cs32, seed, t16);
+    clock_gettime(CLOCK_MONOTONIC, &t2);
     print_family_table(&rs);
+    printf("diff-unicorn: prot16 CPL 3 (ringcore vs the host CPU; Unicorn cannot run 16-bit "
+           "protected mode): %" PRIu64 " instructions in %" PRIu64 " blocks, %" PRIu64
+           " unexplained mismatches, %" PRIu64 " #DE agreed, %" PRIu64 " masked-flag differences, "
+           "%" PRIu64 " refused by the native runner, %" PRIu64 " not convertible (%.1f s)\n",
+           p16.insns, p16.cases, p16.unexplained, p16.de, p16.masked, p16.refused, p16.skipped,
+           (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9);
     printf("diff-unicorn: native judge ran %" PRIu64 " blocks (%" PRIu64 " faulted unexpectedly); "
            "%" PRIu64 " where the host CPU differs from an emulator on defined state\n",
            rs.native_runs, rs.native_faults, rs.native_disagree);
@@ -861,6 +1130,8 @@ START_TEST(diff_unicorn)
     ck_assert_uint_ge(rs.insns[0] + rs.insns[1], t64 + t32);
     ck_assert_msg(rs.unexplained == 0, "%" PRIu64 " unexplained mismatches (first %d printed)",
                   rs.unexplained, MAX_REPORTS);
+    ck_assert_msg(p16.unexplained == 0, "prot16: %" PRIu64 " mismatches (first %d printed)",
+                  p16.unexplained, MAX_REPORTS);
 }
 END_TEST
 
