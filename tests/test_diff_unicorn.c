@@ -1103,6 +1103,8 @@ START_TEST(diff_unicorn)
     uint64_t t16 = quick ? TARGET_16 / 10 : TARGET_16;
     if (getenv("RC_DIFF_INSNS"))
         t16 = strtoull(getenv("RC_DIFF_INSNS"), NULL, 0);
+    if (getenv("RC_DIFF_P16_INSNS")) /* the 16-bit leg alone (RC_DIFF_INSNS=0 skips the others) */
+        t16 = strtoull(getenv("RC_DIFF_P16_INSNS"), NULL, 0);
     struct timespec t2;
     run_prot16(&p16, rs.cs32, seed, t16);
     clock_gettime(CLOCK_MONOTONIC, &t2);
