@@ -21,9 +21,17 @@
  * natively on the same input, agrees with ringcore on all compared state
  * (then Unicorn is the one that is wrong); everything else fails the test.
  *
+ * Every ringcore run is at CPL 3 (DPL-3 segments with RPL-3 selectors,
+ * user pages; the block's closing HLT is then the #GP(0) of SDM "HLT").
+ * A third leg runs the 32-bit blocks in 16-bit protected mode (CS.D = 0,
+ * 66/67 toggled, see to_prot16) on ringcore and on the host CPU through
+ * the native server (tools/lib/native.h); Unicorn cannot judge it (its
+ * UC_MODE_16 is real mode).
+ *
  * Deterministic: the seed is printed; RC_DIFF_SEED overrides it. RC_QUICK=1
  * runs a tenth of the instructions (sanitizer runs); RC_DIFF_INSNS=n runs
- * n instructions per mode.
+ * n instructions per mode (all three legs); RC_DIFF_P16_INSNS=n sets the
+ * 16-bit leg alone.
  */
 #define _GNU_SOURCE
 #include <check.h>
