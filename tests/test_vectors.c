@@ -145,6 +145,44 @@ START_TEST(unicorn_check_catches_edit)
 }
 END_TEST
 
+/* At CPL 3 Unicorn judges a vector that ends at an INT3: the GPRs and the
+ * frame's RIP/RFLAGS/RSP, never CS/SS (it has no privilege levels), and
+ * it refuses to record such a vector (it cannot see the delivery). */
+START_TEST(unicorn_check_cpl3_int3)
+{
+#ifdef RC_HAVE_UNICORN
+    const char *path = "/tmp/rc_vec_uc3.json";
+    /* ADD EAX,6 with EAX = 7, then INT3; the code is at 0x400000 (0x100000 x
+     * (CPL + 1), docs/vectors.md). 7 + 6 = 13 = 0b1101: three ones, so PF = 0;
+     * 0b0111 + 0b0110 does not carry out of bit 3, so AF = 0; no CF/ZF/SF/OF:
+     * RFLAGS = 0x202 as it started. The frame's RIP follows the 3-byte ADD
+     * and the INT3 (a trap, SDM Vol. 3A 6.5): 0x400004.
+     * The file claims RFLAGS 0x206 and CS 0x99 (which Unicorn cannot see). */
+    write_file(path, "{\"name\": \"e3\", \"mode\": \"long\", \"cpl\": 3, \"code\": \"83c006 cc\","
+                     " \"regs\": {\"rax\": \"7\", \"rflags\": \"0x202\"},"
+                     " \"expect\": {\"end\": \"exception\", \"vector\": \"#BP\","
+                     " \"error_code\": \"none\", \"frame\": {\"rip\": \"0x400004\", \"cs\": "
+                     "\"0x99\", \"rflags\": \"0x206\"}, \"regs\": {\"rax\": \"0xd\"},"
+                     " \"sources\": [\"unicorn-2.0.1\"]}}");
+    proc *p = RUN("vectors", "check", "--oracle", "unicorn", path);
+    ck_assert_int_eq(p->status, 3);
+    ck_assert_msg(strstr(p->out, "says expect.frame.rflags: expected 0x206, got 0x202"), "%s",
+                  p->out);
+    ck_assert_msg(!strstr(p->out, "expect.frame.cs"), "Unicorn cannot see CS:\n%s", p->out);
+    ck_assert_msg(!strstr(p->out, "expect.regs.rax"), "%s", p->out);
+    /* Recording from Unicorn would lose the delivery side: refused. */
+    p = RUN("vectors", "record", "--oracle", "unicorn", path);
+    ck_assert_msg(strstr(p->out, "0 expectations written"), "%s", p->out);
+    /* Without an expectation Unicorn refuses to record a CPL-3 vector. */
+    write_file(path, "{\"name\": \"e3\", \"mode\": \"long\", \"cpl\": 3, \"code\": \"cc\"}");
+    p = RUN("vectors", "record", "--oracle", "unicorn", path);
+    ck_assert_msg(strstr(p->out, "record it with --oracle native") &&
+                      strstr(p->out, "0 expectations written"), "%s", p->out);
+    unlink(path);
+#endif
+}
+END_TEST
+
 /* The host CPU at ring 3 must still agree with every vector it can judge,
  * and a hand-edited frame value must be caught. */
 START_TEST(corpus_native_check)
@@ -439,6 +477,7 @@ static Suite *suite(void)
     tcase_add_test(t, corpus_json);
     tcase_add_test(t, corpus_unicorn_check);
     tcase_add_test(t, unicorn_check_catches_edit);
+    tcase_add_test(t, unicorn_check_cpl3_int3);
     tcase_add_test(t, corpus_native_check);
     tcase_add_test(t, native_record);
     tcase_add_test(t, wrong_expectation_fails);
