@@ -157,6 +157,15 @@ static bool rc_side_open(rc_side *s, unsigned mode, char *why, size_t whylen)
         cs.db = 0;
         cs.g = 0;
     }
+    /* The 16-bit leg's FS (to_prot16): data at DG_DATA, byte-granular limit. */
+    rc_segment fs = ds;
+    if (mode == 2) {
+        fs.selector = 0x0f; /* LDT index 1, RPL 3, as the native judge loads it */
+        fs.base = DG_DATA;
+        fs.limit = DG_DATA_SIZE - 1;
+        fs.g = 0;
+        fs.db = 0;
+    }
     if (mode == 8) {
         TRYRC(build_page_tables(s->cpu));
         /* SDM Vol. 3A 10.8.5: long mode = EFER.LME + CR4.PAE + CR0.PG (LMA set) */
@@ -171,7 +180,7 @@ static bool rc_side_open(rc_side *s, unsigned mode, char *why, size_t whylen)
     TRYRC(rc_set_seg(s->cpu, RC_SEG_DS, &ds));
     TRYRC(rc_set_seg(s->cpu, RC_SEG_ES, &ds));
     TRYRC(rc_set_seg(s->cpu, RC_SEG_SS, &ds));
-    TRYRC(rc_set_seg(s->cpu, RC_SEG_FS, &ds));
+    TRYRC(rc_set_seg(s->cpu, RC_SEG_FS, &fs));
     TRYRC(rc_set_seg(s->cpu, RC_SEG_GS, &ds));
     TRYRC(rc_set_reg(s->cpu, RC_REG_CPL, DIFF_CPL));
     rc_mode want = mode == 8 ? RC_MODE_LONG64 : mode == 2 ? RC_MODE_PROT16 : RC_MODE_PROT32;
@@ -817,52 +826,142 @@ static void print_family_table(const run_stats *rs)
 /* ------------------------------------------------------------------ 16-bit protected mode */
 
 /* The 16-bit leg runs the generator's 32-bit blocks in a 16-bit code
- * segment (CS.D = 0) at CPL 3, each instruction with its operand- and
- * address-size prefixes toggled: SDM Vol. 1 3.6 / Vol. 2A 2.1.1, Table 3-4:
- * in a D = 0 segment 66 selects 32-bit operands and 67 32-bit addresses, so
- * "66 67 insn" there does what "insn" does in a D = 1 segment (and an insn
- * that had 66 loses it). Branch displacements are rewritten for the new
- * offsets. Judges: ringcore and the host CPU (a 16-bit LDT code segment via
- * modify_ldt, run by the native server). Unicorn does not judge this leg:
- * its UC_MODE_16 is real mode (no descriptors, no CS.D = 0 protected-mode
- * segment), so it cannot run the same state. */
+ * segment (CS.D = 0) at CPL 3. The canonical conversion toggles each
+ * instruction's operand- and address-size prefixes: SDM Vol. 1 3.6 / Vol. 2A
+ * 2.1.1, Table 3-4: in a D = 0 segment 66 selects 32-bit operands and 67
+ * 32-bit addresses, so "66 67 insn" there does what "insn" does in a D = 1
+ * segment (and an insn that had 66 loses it). So that the 16-bit forms are
+ * exercised too, about half of the instructions that allow it are varied:
+ *   - 16-bit operand size (no 66) for a 32-bit instruction, when the bytes
+ *     still decode to an instruction of the same length in 16-bit mode (so
+ *     not when an imm32 shrinks);
+ *   - 16-bit addressing (the 67 toggle undone: ModRM in the 16-bit forms of
+ *     SDM Vol. 2A 2.1.5 Table 2-1, [BX+SI], [BP+DI+disp8], ...), for an
+ *     instruction with a memory operand and no segment prefix, with an FS
+ *     prefix added: FS is a 16-bit-addressable data segment at DG_DATA,
+ *     limit DG_DATA_SIZE - 1, so an offset beyond it is #GP(0) (SDM Vol. 3A
+ *     5.3) and one inside it lands in the compared data area; the offsets
+ *     wrap at 64 KiB (Vol. 1 3.7.5: 16-bit effective addresses). Not for
+ *     string instructions (their ES:DI cannot be redirected) nor branches.
+ * Branch displacements are rewritten for the new offsets. Judges: ringcore
+ * and the host CPU (16-bit LDT code and data segments via modify_ldt, run by
+ * the native server). Unicorn does not judge this leg: its UC_MODE_16 is
+ * real mode (no descriptors, no CS.D = 0 protected-mode segment), so it
+ * cannot run the same state. */
 static bool p16_is_prefix(uint8_t b)
 {
     return b == 0x66 || b == 0x67 || b == 0xF0 || b == 0xF2 || b == 0xF3 || b == 0x2E ||
            b == 0x36 || b == 0x3E || b == 0x26 || b == 0x64 || b == 0x65;
 }
 
-static bool to_prot16(csh cs32, const dg_case *in, dg_case *out)
+static bool p16_is_seg_prefix(uint8_t b)
+{
+    return b == 0x2E || b == 0x36 || b == 0x3E || b == 0x26 || b == 0x64 || b == 0x65;
+}
+
+typedef struct p16_conv {
+    csh cs32, cs16;     /* cs16 with CS_OPT_DETAIL: memory operands */
+    uint64_t op16, addr16; /* instructions varied, for the report */
+} p16_conv;
+
+/* The bytes of one converted instruction: its prefixes without 66/67, then
+ * 66/67 as wanted, FS for 16-bit addressing, then the rest. */
+static unsigned p16_build(const uint8_t *b, unsigned p, unsigned len, bool w66, bool w67, bool fs,
+                          uint8_t *nb)
+{
+    unsigned k = 0;
+    for (unsigned q = 0; q < p; q++)
+        if (b[q] != 0x66 && b[q] != 0x67)
+            nb[k++] = b[q];
+    if (w66)
+        nb[k++] = 0x66;
+    if (w67)
+        nb[k++] = 0x67;
+    if (fs)
+        nb[k++] = 0x64;
+    for (unsigned q = p; q < len; q++)
+        nb[k++] = b[q];
+    return k;
+}
+
+/* Whether nb[0..k) decodes in 16-bit mode as one instruction of k bytes
+ * (and, for want_mem, one with a memory operand). */
+static bool p16_decodes(p16_conv *pc, const uint8_t *nb, unsigned k, bool want_mem)
+{
+    cs_insn *i16 = NULL;
+    bool ok = cs_disasm(pc->cs16, nb, k, 0, 1, &i16) == 1 && i16->size == k;
+    if (ok && want_mem) {
+        ok = false;
+        for (unsigned o = 0; i16->detail && o < i16->detail->x86.op_count; o++)
+            ok |= i16->detail->x86.operands[o].type == X86_OP_MEM;
+    }
+    if (i16)
+        cs_free(i16, 1);
+    return ok;
+}
+
+static bool p16_is_branch_or_string(const cs_insn *in)
+{
+    for (unsigned g = 0; in->detail && g < in->detail->groups_count; g++) {
+        uint8_t gr = in->detail->groups[g];
+        if (gr == CS_GRP_JUMP || gr == CS_GRP_CALL || gr == CS_GRP_RET ||
+            gr == CS_GRP_BRANCH_RELATIVE)
+            return true;
+    }
+    /* MOVS/CMPS/STOS/LODS/SCAS/INS/OUTS (SDM Vol. 1 7.3.9) */
+    const uint8_t *op = in->bytes;
+    while (op < in->bytes + in->size && p16_is_prefix(*op))
+        op++;
+    return (*op >= 0xA4 && *op <= 0xA7) || (*op >= 0xAA && *op <= 0xAF) ||
+           (*op >= 0x6C && *op <= 0x6F);
+}
+
+static bool to_prot16(p16_conv *pc, dg_rng *rng, const dg_case *in, dg_case *out)
 {
     cs_insn *insn = NULL;
-    size_t n = cs_disasm(cs32, in->code, in->len, 0, 0, &insn);
+    size_t n = cs_disasm(pc->cs32, in->code, in->len, 0, 0, &insn);
     unsigned oldoff[DG_MAX_CODE + 1], newoff[DG_MAX_CODE + 1], size_new[DG_MAX_CODE];
     unsigned opc_new[DG_MAX_CODE], tot = 0, o = 0;
+    uint64_t op16 = 0, addr16 = 0;
     bool ok = n > 0;
     *out = *in;
     out->mode = 2;
     for (size_t i = 0; ok && i < n; i++) {
         const uint8_t *b = in->code + o;
         unsigned len = insn[i].size, p = 0;
-        bool has66 = false, has67 = false;
-        uint8_t nb[20];
-        unsigned k = 0;
+        bool has66 = false, has67 = false, seg = false;
+        uint8_t nb[24];
         while (p < len && p16_is_prefix(b[p])) {
-            if (b[p] == 0x66)
-                has66 = true;
-            else if (b[p] == 0x67)
-                has67 = true;
-            else
-                nb[k++] = b[p];
+            has66 |= b[p] == 0x66;
+            has67 |= b[p] == 0x67;
+            seg |= p16_is_seg_prefix(b[p]);
             p++;
         }
-        if (!has66)
-            nb[k++] = 0x66;
-        if (!has67)
-            nb[k++] = 0x67;
-        opc_new[i] = k;
-        for (unsigned q = p; q < len; q++)
-            nb[k++] = b[q];
+        unsigned k = p16_build(b, p, len, !has66, !has67, false, nb), pick = dg_below(rng, 4);
+        bool fixed = p16_is_branch_or_string(&insn[i]), final66 = !has66;
+        /* pick 1: 16-bit operands; 2: 16-bit addressing; 3: both; 0: canonical */
+        if (!fixed && pick) {
+            uint8_t vb[24];
+            /* Only towards 16 bits: widening an operand that had 66 would give
+             * the random upper register halves a role the generator did not
+             * bound (a BT bit offset reaching beyond the data area). */
+            bool v66 = (pick & 1) && !has66, v67 = (pick & 2) && !has67 && !seg;
+            if (v66 || v67) {
+                unsigned vk = p16_build(b, p, len, !has66 && !v66, !has67 && !v67, v67, vb);
+                if (vk <= 15 && p16_decodes(pc, vb, vk, v67)) {
+                    memcpy(nb, vb, vk);
+                    k = vk;
+                    final66 = !has66 && !v66;
+                    addr16 += v67;
+                }
+            }
+        }
+        op16 += !final66;
+        /* where the opcode starts: after the prefixes (and the added ones) */
+        unsigned q = 0;
+        while (q < k && p16_is_prefix(nb[q]))
+            q++;
+        opc_new[i] = q;
         if (tot + k > DG_MAX_CODE || k > 15) {
             ok = false;
             break;
@@ -879,6 +978,8 @@ static bool to_prot16(csh cs32, const dg_case *in, dg_case *out)
     if (ok) {
         oldoff[n] = o;
         newoff[n] = tot;
+        pc->op16 += op16;
+        pc->addr16 += addr16;
     }
     /* Fix relative branches: Jcc rel8 (70-7F), JMP rel8 (EB), Jcc rel32 (0F 80-8F), JMP rel32 (E9). */
     for (size_t i = 0; ok && i < n; i++) {
@@ -941,6 +1042,10 @@ static bool p16_native(rc_native_server *srv, const dg_case *c, const uint8_t *d
                         .code = true };
     rc_native_add_ldt(&nc, &e);
     nc.cs = RC_NATIVE_LDT_SEL(0);
+    /* FS: the 16-bit-addressable data segment of to_prot16 (writable data) */
+    rc_native_ldt d = { .index = 1, .base = (uint32_t)DG_DATA, .limit = DG_DATA_SIZE - 1 };
+    rc_native_add_ldt(&nc, &d);
+    nc.fs = RC_NATIVE_LDT_SEL(1);
     rc_native_add_region(&nc, DG_BASE, DG_EMU_SIZE, image, DG_EMU_SIZE,
                          PROT_READ | PROT_WRITE | PROT_EXEC, back);
     nc.code = c->code;
@@ -1005,7 +1110,7 @@ static void p16_report(const dg_case *c, const outcome *r, const outcome *n, uin
         first_mem_diff("stack", r->stack, n->stack, DG_STACK_SIZE, DG_STACK);
 }
 
-static void run_prot16(p16_stats *ps, csh cs32, uint64_t seed, uint64_t target)
+static void run_prot16(p16_stats *ps, p16_conv *pc, uint64_t seed, uint64_t target)
 {
     static outcome ro, no;
     static uint8_t data[DG_DATA_SIZE], stack[DG_STACK_SIZE];
@@ -1027,7 +1132,7 @@ static void run_prot16(p16_stats *ps, csh cs32, uint64_t seed, uint64_t target)
     unsigned reports = 0;
     while (ps->insns < target) {
         dg_generate(&rng, 4, &g, data, stack);
-        if (!g.native_ok || !to_prot16(cs32, &g, &c)) {
+        if (!g.native_ok || !to_prot16(pc, &rng, &g, &c)) {
             ps->skipped++;
             continue;
         }
@@ -1114,14 +1219,24 @@ START_TEST(diff_unicorn)
     if (getenv("RC_DIFF_P16_INSNS")) /* the 16-bit leg alone (RC_DIFF_INSNS=0 skips the others) */
         t16 = strtoull(getenv("RC_DIFF_P16_INSNS"), NULL, 0);
     struct timespec t2;
-    run_prot16(&p16, rs.cs32, seed, t16);
+    static p16_conv pc;
+    memset(&pc, 0, sizeof pc);
+    pc.cs32 = rs.cs32;
+    cs_open(CS_ARCH_X86, CS_MODE_16, &pc.cs16);
+    cs_option(pc.cs16, CS_OPT_DETAIL, CS_OPT_ON);
+    cs_option(pc.cs32, CS_OPT_DETAIL, CS_OPT_ON); /* groups: branches */
+    run_prot16(&p16, &pc, seed, t16);
+    cs_option(pc.cs32, CS_OPT_DETAIL, CS_OPT_OFF);
+    cs_close(&pc.cs16);
     clock_gettime(CLOCK_MONOTONIC, &t2);
     print_family_table(&rs);
     printf("diff-unicorn: prot16 CPL 3 (ringcore vs the host CPU; Unicorn cannot run 16-bit "
            "protected mode): %" PRIu64 " instructions in %" PRIu64 " blocks, %" PRIu64
            " unexplained mismatches, %" PRIu64 " #DE agreed, %" PRIu64 " masked-flag differences, "
-           "%" PRIu64 " refused by the native runner, %" PRIu64 " not convertible (%.1f s)\n",
+           "%" PRIu64 " refused by the native runner, %" PRIu64 " not convertible; %" PRIu64
+           " instructions with 16-bit operands, %" PRIu64 " with 16-bit addressing (%.1f s)\n",
            p16.insns, p16.cases, p16.unexplained, p16.de, p16.masked, p16.refused, p16.skipped,
+           pc.op16, pc.addr16,
            (double)(t2.tv_sec - t1.tv_sec) + (double)(t2.tv_nsec - t1.tv_nsec) / 1e9);
     printf("diff-unicorn: native judge ran %" PRIu64 " blocks (%" PRIu64 " faulted unexpectedly); "
            "%" PRIu64 " where the host CPU differs from an emulator on defined state\n",
