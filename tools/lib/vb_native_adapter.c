@@ -12,10 +12,12 @@
  * through modify_ldt (DPL 3 code/data only, as Linux allows).
  *
  * What the CPU answers: the exception vector, error code, CR2 (#PF) and
- * the interrupted context (the frame: RIP, CS, RFLAGS, RSP, SS) and the
- * other GPRs. What it does not: the delivery side (the standard machine's
- * handler address, stack, CPL, segment caches), memory, and anything the
- * kernel answers (native.c refuses those). RFLAGS.IF is 1 at CPL 3 under
+ * the interrupted context (the frame: RIP, CS, RFLAGS, RSP, SS), the
+ * other GPRs and the user memory it mapped (the two spans below; the
+ * signal is delivered on an alternate stack, so the kernel writes none of
+ * it). What it does not: the delivery side (the standard machine's handler
+ * address, stack, CPL, segment caches), memory outside the spans, and
+ * anything the kernel answers (native.c refuses those). RFLAGS.IF is 1 at CPL 3 under
  * Linux; the frame's IF is taken from the vector's own start state.
  */
 #include <stdio.h>
@@ -144,9 +146,33 @@ static int page_prot(const rcv_vector *v, uint64_t page)
     return prot;
 }
 
-/* User memory as regions of equal protection; PROT_NONE pages are holes. */
+/* The user memory at the end of a run, as the CPU left it: a copy of each
+ * span, and which of its pages were mapped readable (holes are not). */
+typedef struct nat_mem {
+    uint8_t bytes[2][SPAN];
+    bool seen[2][SPAN / PAGE];
+} nat_mem;
+
+static int read_mem(void *ctx, uint64_t linear, void *buf, size_t len)
+{
+    const nat_mem *m = ctx;
+    for (unsigned i = 0; i < 2; i++) {
+        if (linear < spans[i] || linear - spans[i] >= SPAN || len > SPAN - (linear - spans[i]))
+            continue;
+        uint64_t off = linear - spans[i];
+        for (uint64_t pg = off / PAGE; len && pg <= (off + len - 1) / PAGE; pg++)
+            if (!m->seen[i][pg])
+                return -1;
+        memcpy(buf, m->bytes[i] + off, len);
+        return 0;
+    }
+    return -1;
+}
+
+/* User memory as regions of equal protection; PROT_NONE pages are holes.
+ * Each readable region's final contents land in out[i] (span i). */
 static int add_span(const rcv_vector *v, rc_native_case *c, const uint8_t *ram, uint64_t lo,
-                    uint64_t hi, char *err, size_t n)
+                    uint64_t hi, nat_mem *out, unsigned si, char *err, size_t n)
 {
     uint64_t start = lo;
     int prot = page_prot(v, lo);
@@ -155,22 +181,25 @@ static int add_span(const rcv_vector *v, rc_native_case *c, const uint8_t *ram, 
         if (p == prot)
             continue;
         if (prot != PROT_NONE &&
-            !rc_native_add_region(c, start, a - start, ram + start, a - start, prot, NULL)) {
+            !rc_native_add_region(c, start, a - start, ram + start, a - start, prot,
+                                  out->bytes[si] + (start - lo))) {
             snprintf(err, n, "more page protections than the native runner's %u regions",
                      RC_NATIVE_MAX_REGIONS);
             return -1;
         }
+        for (uint64_t pg = start; prot != PROT_NONE && pg < a; pg += PAGE)
+            out->seen[si][(pg - lo) / PAGE] = true;
         start = a;
         prot = p;
     }
     return 0;
 }
 
-static int add_regions(const rcv_vector *v, rc_native_case *c, const uint8_t *ram, char *err,
-                       size_t n)
+static int add_regions(const rcv_vector *v, rc_native_case *c, const uint8_t *ram, nat_mem *out,
+                       char *err, size_t n)
 {
     for (unsigned i = 0; i < 2; i++)
-        if (add_span(v, c, ram, spans[i], spans[i] + SPAN, err, n))
+        if (add_span(v, c, ram, spans[i], spans[i] + SPAN, out, i, err, n))
             return -1;
     return 0;
 }
@@ -233,6 +262,8 @@ static bool pushes_error_code(int v)
     return v == 8 || (v >= 10 && v <= 14) || v == 17;
 }
 
+static void release(rcv_result *r);
+
 static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
 {
     memset(r, 0, sizeof *r);
@@ -270,33 +301,48 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
         rc_native_add_ldt(&c, &e);
     }
     const uint8_t *ram = rc_ram_ptr(img, 0, RCM_RAM_SIZE);
-    int rr = ram ? add_regions(v, &c, ram, err, n) : -1;
+    nat_mem *mem = calloc(1, sizeof *mem);
+    int rr = ram && mem ? add_regions(v, &c, ram, mem, err, n) : -1;
+    if (!mem)
+        snprintf(err, n, "out of memory");
     static rc_native_result nr;
     if (!rr && native_run(&c, &nr, err, n))
         rr = -1;
+    /* The runner's end marker (an INT3 after the code, native.c) is not the
+     * vector's: its byte reads as the scenario had it. */
+    uint64_t mk = c.code_addr + c.code_len;
+    if (!rr && ram && mk >= spans[0] && mk < spans[0] + SPAN)
+        mem->bytes[0][mk - spans[0]] = ram[mk];
     rc_destroy(img);
-    if (rr)
+    if (rr) {
+        free(mem);
         return -1;
+    }
+    r->ctx = mem; /* freed by release() */
     switch (nr.end) {
     case RC_NATIVE_END_FAULT: break;
     case RC_NATIVE_END_MARKER:
         snprintf(err, n, "the code ran to its end without an exception; the standard machine "
                  "would go on into the bytes after it");
+        release(r);
         return -1;
     default:
         snprintf(err, n, "not judged natively: %s", nr.why ? nr.why : "the case did not fault");
+        release(r);
         return -1;
     }
     /* A #PF on RAM the standard machine has but the process does not map
      * (supervisor pages below 0x400000 have P = 1 there; user RAM outside the
-     * two mapped spans is present there): the error code would differ. */
-    bool in_span = false;
+     * two mapped spans is present there): the error code would differ. Page 0
+     * is not present in both (docs/standard-machine.md), so it is judged. */
+    bool in_span = nr.cr2 < PAGE;
     for (unsigned i = 0; i < 2; i++)
         in_span |= nr.cr2 >= spans[i] && nr.cr2 < spans[i] + SPAN;
     if (nr.vector == 14 && nr.cr2 < RCM_RAM_SIZE && !in_span) {
         snprintf(err, n, "#PF at 0x%llx: the standard machine has RAM there (%s), the process "
                  "maps none, so the error code would differ", (unsigned long long)nr.cr2,
                  nr.cr2 < USER_LO ? "a supervisor page" : "a user page");
+        release(r);
         return -1;
     }
     /* INT 3 / INT 4 written as CD 03 / CD 04 reach the same DPL-3 gates as INT3 and
@@ -328,12 +374,14 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
                                                                       : nr.gpr[4];
     r->frame_ss = p16 ? p16_from_native(nr.ss) : nr.ss;
     r->frame_mask = RCV_FR_RIP | RCV_FR_CS | RCV_FR_RFLAGS | RCV_FR_RSP | RCV_FR_SS;
+    r->read_mem = read_mem;
     return 0;
 }
 
 static void release(rcv_result *r)
 {
-    (void)r;
+    free(r->ctx);
+    r->ctx = NULL;
 }
 
 const rcv_backend rcv_backend_native = { "native", source, can_judge, run, release };

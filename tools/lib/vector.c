@@ -382,6 +382,21 @@ static int parse_desc(pctx *c, const cJSON *o, const char *f, bool idt, unsigned
     if (gate_fields && seg_fields)
         return fail(c, f, "mixes segment fields (base, limit, ...) with gate fields (selector, "
                           "offset, params)");
+    /* SDM Vol. 3A 3.5 Table 3-2: the gate types. A descriptor that is not a
+     * gate but has gate fields is a vector mistake; a deliberately malformed
+     * gate is written with "raw". */
+    if ((gate_fields || idt) && (d->mask & RCV_DF_TYPE)) {
+        bool ok = idt ? d->type == 5 || d->type == 6 || d->type == 7 || d->type == 14 ||
+                            d->type == 15
+                      : d->type == 4 || d->type == 5 || d->type == 12;
+        if (!ok) {
+            snprintf(g, sizeof g, "%s.type", f);
+            return fail(c, g, idt ? "not a gate type (5 task, 6/7 16-bit interrupt/trap, 14/15 "
+                                    "interrupt/trap gate); write a malformed gate with \"raw\""
+                                  : "not a gate type (4 16-bit call gate, 5 task gate, 12 call "
+                                    "gate); write a malformed gate with \"raw\"");
+        }
+    }
     return 0;
 }
 

@@ -1,0 +1,69 @@
+# Adds a live judge as a confirming source to every vector that
+# `ringcore vectors check --oracle ORACLE` judged and found in agreement,
+# with a not_judged entry naming the recorded fields that judge cannot see
+# (docs/vectors.md "Not judged", "Live judges").
+# Usage: python3 addsource.py BUILD_DIR unicorn|native SOURCE_NAME [PATH...]
+#   e.g. python3 addsource.py build native native:AuthenticAMD-25-1 tests/vectors/docs
+#   (run from the repository root; PATH defaults to tests/vectors)
+import json, re, subprocess, sys
+
+cli, ORACLE, SRC = sys.argv[1] + "/ringcore", sys.argv[2], sys.argv[3]
+paths = sys.argv[4:] or ["tests/vectors"]
+out = subprocess.run([cli, "vectors", "check", "--oracle", ORACLE, "--verbose"] + paths,
+                     capture_output=True, text=True).stdout
+agree = {}
+for m in re.finditer(r'^AGREE (\S+): vector "([^"]+)"', out, re.M):
+    agree.setdefault(m.group(1), set()).add(m.group(2))
+
+WHY = {
+    ("unicorn", 3): "flat code, no privilege levels: Unicorn sees the GPRs and the INT3's RIP/RFLAGS/RSP, "
+                    "not CS/SS or the delivery",
+    ("unicorn", 0): "flat code, no privilege levels: Unicorn sees the GPRs, RIP, RFLAGS and memory, "
+                    "not segments, CPL, CR2 or MSRs",
+    ("native", 3): "the CPU at ring 3 reports the fault (vector, error code, CR2, the interrupted "
+                   "RIP/CS/RFLAGS/RSP/SS), the GPRs and the user memory; the delivery side (handler RIP, "
+                   "ring-0 stack, CPL, segment registers) is the standard machine's",
+}
+GPR = re.compile(r"[re]?(ax|cx|dx|bx|sp|bp|si|di)|r(8|9|1[0-5])[dwb]?|[abcd][lh]|(si|di|bp|sp)l")
+FLAT = ("rip", "eip", "ip", "rflags", "eflags", "flags")
+
+
+def unseen(v):
+    e, f = v["expect"], []
+    cpl3 = v.get("cpl", 0) == 3
+    for r in e.get("regs", {}):
+        gpr = GPR.fullmatch(r)
+        if cpl3 and (r in ("rsp", "esp", "sp") or not gpr):
+            f.append("expect.regs." + r)
+        elif not cpl3 and not gpr and r not in FLAT:
+            f.append("expect.regs." + r)
+    if cpl3 and ORACLE == "unicorn":
+        f += ["expect.frame." + k for k in ("cs", "ss") if k in e.get("frame", {})]
+    hidden = ("segs", "cpl", "msrs") + (("cr2",) if ORACLE == "unicorn" else ())
+    f += ["expect." + k for k in hidden if k in e]
+    return f
+
+
+n = 0
+for path, names in sorted(agree.items()):
+    text = open(path).read()
+    d = json.loads(text)
+    vs = d if isinstance(d, list) else d["vectors"]
+    for v in vs:
+        if v["name"] not in names or SRC in v["expect"]["sources"]:
+            continue
+        e = v["expect"]
+        e["sources"].append(SRC)
+        fields = unseen(v)
+        if fields:
+            e.setdefault("not_judged", []).append(
+                {"source": SRC, "fields": fields, "why": WHY[(ORACLE, 3 if v.get("cpl", 0) == 3 else 0)]})
+        n += 1
+    lines = text.split("\n")
+    if len(lines) > 2 and lines[2].startswith('{"name"'):   # one vector per line
+        head = json.dumps({k: d[k] for k in d if k != "vectors"})[:-1]
+        body = ",\n".join(json.dumps(v, separators=(",", ":")) for v in vs)
+        open(path, "w").write(head + ',\n "vectors": [\n' + body + "\n]}\n")
+    else:
+        open(path, "w").write(json.dumps(d, indent=1) + "\n")
+print(n, "vectors confirmed by", SRC)
