@@ -1,0 +1,275 @@
+; tests/kernel/entry.asm: the test kernel's entry, from 32-bit protected mode
+; (where boot.asm leaves it, EBX = the header sector's address) to 64-bit
+; mode, and the exception stubs of its 64-bit IDT. kernel.c does the rest.
+;
+; Everything here lives at KERNEL_LOAD (16 MiB) and up, in the kernel image or
+; its .bss: GDT, page tables, IDT, stack. Nothing below 16 MiB is touched
+; after the header has been copied, so a later step can fill 0..16 MiB with a
+; vector's RAM image. Section numbers are the current SDM's (Vol. 3A chapter
+; 10 "Processor Management and Initialization" and chapter 7 "Interrupt and
+; Exception Handling"; chapters 9 and 6 in older editions such as
+; 253668-060).
+
+%include "layout.inc"
+
+CR0_PG         equ 1 << 31            ; SDM Vol. 3A 2.5
+CR4_PAE        equ 1 << 5             ; SDM Vol. 3A 2.5
+MSR_EFER       equ 0xc0000080         ; SDM Vol. 3A 2.2.1 Table 2-1
+EFER_LME       equ 1 << 8
+CPUID_EXT_MAX  equ 0x80000000
+CPUID_EXT_FEAT equ 0x80000001
+CPUID_EDX_LM   equ 1 << 29            ; CPUID.80000001H:EDX[29], Intel 64 / long mode
+PTE_P          equ 1 << 0             ; SDM Vol. 3A 4.5: present
+PTE_RW         equ 1 << 1             ; read/write
+PTE_PS         equ 1 << 7             ; in a PDE: maps a 2-MByte page
+PAGE_2M        equ 0x200000
+MAP_2M_PAGES   equ RAM_BYTES / PAGE_2M ; identity map all of RAM (64 MiB)
+
+; Selectors of the kernel's GDT (kgdt below).
+KSEL_CODE32    equ 0x08
+KSEL_DATA      equ 0x10
+KSEL_CODE64    equ 0x18
+
+global _start32
+global isr_table
+global test_ud2
+global kernel_stack_top
+global boot_header_copy
+extern kernel_main
+extern kernel_exception
+extern __bss_start
+extern __bss_end
+
+; ---------------------------------------------------------------- 32-bit entry
+section .text.entry progbits alloc exec nowrite align=16
+bits 32
+_start32:
+    cli
+    ; The kernel's own GDT, then every segment register and the stack
+    ; (SDM Vol. 3A 10.9.1 steps 4 and 9, redone with the kernel's tables).
+    lgdt [kgdt_ptr]
+    jmp KSEL_CODE32:.flat
+.flat:
+    mov ax, KSEL_DATA
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    mov ss, ax
+    mov esp, kernel_stack_top
+
+    ; Clear .bss (page tables, stack, IDT...), then copy the header sector up
+    ; into it: after this the kernel reads nothing below 16 MiB.
+    mov edi, __bss_start
+    mov ecx, __bss_end
+    sub ecx, edi
+    shr ecx, 2
+    xor eax, eax
+    cld
+    rep stosd
+    mov esi, ebx
+    mov edi, boot_header_copy
+    mov ecx, SECTOR_SIZE / 4
+    rep movsd
+
+    mov esi, msg_protected
+    call puts32
+
+    ; Long mode needs CPUID.80000001H:EDX.LM (SDM Vol. 2A CPUID; a CPU
+    ; without it would #GP on the EFER write below).
+    mov eax, CPUID_EXT_MAX
+    cpuid
+    cmp eax, CPUID_EXT_FEAT
+    jb .no_long_mode
+    mov eax, CPUID_EXT_FEAT
+    cpuid
+    test edx, CPUID_EDX_LM
+    jz .no_long_mode
+
+    ; Identity map of all RAM with 2-MByte pages: PML4[0] -> PDPT,
+    ; PDPT[0] -> PD, PD[i] -> i * 2 MiB (SDM Vol. 3A 4.5 "4-Level Paging
+    ; and 5-Level Paging", the PML4E, PDPTE and 2-MByte-page PDE formats).
+    mov eax, pdpt
+    or eax, PTE_P | PTE_RW
+    mov [pml4], eax
+    mov eax, pd
+    or eax, PTE_P | PTE_RW
+    mov [pdpt], eax
+    xor ecx, ecx
+.map:
+    mov eax, ecx
+    shl eax, 21
+    or eax, PTE_P | PTE_RW | PTE_PS
+    mov [pd + ecx * 8], eax
+    inc ecx
+    cmp ecx, MAP_2M_PAGES
+    jb .map
+
+    ; SDM Vol. 3A 10.8.5 "Initializing IA-32e Mode". Step 1: paging must
+    ; be off; it is (CR0.PG = 0 since reset, boot.asm never set it).
+    ; Step 2: CR4.PAE = 1.
+    mov eax, cr4
+    or eax, CR4_PAE
+    mov cr4, eax
+    ; Step 3: CR3 = the PML4's physical address.
+    mov eax, pml4
+    mov cr3, eax
+    ; Step 4: IA32_EFER.LME = 1.
+    mov ecx, MSR_EFER
+    rdmsr
+    or eax, EFER_LME
+    wrmsr
+    ; Step 5: CR0.PG = 1; the processor sets IA32_EFER.LMA and runs on in
+    ; compatibility mode. This code is identity-mapped, as the step requires.
+    mov eax, cr0
+    or eax, CR0_PG
+    mov cr0, eax
+    ; A far JMP to a code segment with L = 1, D = 0 enters 64-bit mode
+    ; (SDM Vol. 3A 10.8.5.3 "64-bit Mode and Compatibility Mode Operation").
+    jmp KSEL_CODE64:long_entry
+
+.no_long_mode:
+    mov esi, msg_no_long_mode
+    call puts32
+    mov al, EXIT_NO_LONG_MODE
+    out PORT_EXIT, al
+    mov esi, msg_shutdown
+    mov dx, PORT_BOCHS_SHUTDOWN
+.shutdown:
+    lodsb
+    test al, al
+    jz .halt
+    out dx, al
+    jmp .shutdown
+.halt:
+    cli
+    hlt
+    jmp .halt
+
+; esi = NUL-terminated string, written to port 0xE9. Clobbers eax, esi.
+puts32:
+    lodsb
+    test al, al
+    jz .done
+    out PORT_E9, al
+    jmp puts32
+.done:
+    ret
+
+; ---------------------------------------------------------------- 64-bit entry
+bits 64
+long_entry:
+    ; SDM Vol. 3A 3.4.4: in 64-bit mode DS, ES, SS bases are treated as 0;
+    ; they still get the flat data selector so no register holds a value
+    ; left from an older mode.
+    mov ax, KSEL_DATA
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    mov ss, ax
+    mov rsp, kernel_stack_top
+    mov rdi, boot_header_copy
+    call kernel_main                  ; does not return (it ends the run)
+.hang:
+    cli
+    hlt
+    jmp .hang
+
+; ---------------------------------------------------------------- exception stubs
+; One 16-byte-aligned stub per vector 0-31. Each leaves the same frame for
+; kernel_exception: vector, error code (0 where the CPU pushes none), then
+; what the processor pushed (SDM Vol. 3A 7.14.2 "64-Bit Mode Stack Frame":
+; RIP, CS, RFLAGS, RSP, SS). The vectors with an error code are those of
+; SDM Vol. 3A Table 7-1 "Protected-Mode Exceptions and Interrupts" (8,
+; 10-14, 17, 21) and, on AMD, #VC (29)
+; and #SX (30) (AMD APM Vol. 2 8.2 Table 8-1).
+%macro ISR 1
+align 16
+isr_%1:
+%if %1 == 8 || (%1 >= 10 && %1 <= 14) || %1 == 17 || %1 == 21 || %1 == 29 || %1 == 30
+    push qword %1
+%else
+    push qword 0
+    push qword %1
+%endif
+    jmp isr_common
+%endmacro
+
+%assign v 0
+%rep 32
+    ISR v
+%assign v v + 1
+%endrep
+
+; Save the general registers below the vector/error pair and call
+; kernel_exception(frame); it prints the frame and ends the run.
+isr_common:
+    push rax
+    push rbx
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push rbp
+    push r8
+    push r9
+    push r10
+    push r11
+    push r12
+    push r13
+    push r14
+    push r15
+    mov rdi, rsp
+    and rsp, -16                      ; SysV ABI: 16-byte stack alignment at the call
+    call kernel_exception
+.hang:
+    cli
+    hlt
+    jmp .hang
+
+; Executes UD2 (SDM Vol. 2B UD: raises #UD, a fault, so the frame's RIP is
+; this instruction's address, test_ud2). Used when the header asks for it.
+test_ud2:
+    ud2
+    ret
+
+; ---------------------------------------------------------------- data
+section .rodata
+align 8
+isr_table:                            ; the 32 stubs' addresses, for kernel.c's IDT
+%assign v 0
+%rep 32
+    dq isr_ %+ v
+%assign v v + 1
+%endrep
+msg_protected:    db "ringcore-kernel: protected mode", 10, 0
+msg_no_long_mode: db "ringcore-kernel: error no long mode", 10
+                  db "ringcore-kernel: exit ", '0' + EXIT_NO_LONG_MODE, 10, 0
+msg_shutdown:     db "Shutdown", 0
+
+section .data
+; The kernel's GDT, descriptor fields per SDM Vol. 3A 3.4.5 Figure 3-8.
+align 16
+kgdt:
+    dq 0                              ; null
+    dq 0x00cf9a000000ffff             ; 0x08: code, 32-bit (D=1), 4 GiB
+    dq 0x00cf92000000ffff             ; 0x10: data, read/write, 4 GiB
+    dq 0x00af9a000000ffff             ; 0x18: code, 64-bit (L=1, D=0)
+kgdt_end:
+align 16
+kgdt_ptr:
+    dw kgdt_end - kgdt - 1
+    dq kgdt                           ; LGDT reads 4 bytes of base in 32-bit mode, 8 in 64-bit
+
+; The stack is not executable (tells the linker so).
+section .note.GNU-stack noalloc noexec nowrite progbits
+
+section .bss
+align 4096
+pml4:             resb 4096
+pdpt:             resb 4096
+pd:               resb 4096
+kernel_stack:     resb 65536
+kernel_stack_top:
+boot_header_copy: resb SECTOR_SIZE

@@ -1,0 +1,320 @@
+/* tests/kernel/kernel.c: the test kernel's 64-bit part (freestanding; built
+ * with -ffreestanding -nostdlib -mgeneral-regs-only -mno-red-zone, see
+ * CMakeLists.txt). entry.asm calls kernel_main() in 64-bit mode with the
+ * copy of the header sector; the kernel logs what it finds on port 0xE9 and
+ * ends the run through the exit ports (tests/kernel/README.md, "The 0xE9 log").
+ *
+ * Section numbers are the current SDM's (Vol. 3A chapter 7 "Interrupt and
+ * Exception Handling", chapter 6 in older editions such as 253668-060). */
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------- layout
+ * The header sector (layout.inc H_*; tests/support/kernel_disk.h). */
+struct rck_header {
+    char magic[8];            /* "RCKDISK1" */
+    uint32_t version;         /* 1 */
+    uint32_t kernel_lba;
+    uint32_t kernel_sectors;
+    uint32_t kernel_load;
+    uint32_t kernel_entry;
+    uint32_t payload_lba;
+    uint32_t payload_bytes;
+    uint32_t payload_load;
+    uint32_t payload_crc32;   /* CRC-32 (IEEE 802.3) of the payload */
+    uint32_t flags;           /* RCK_FLAG_* */
+};
+_Static_assert(offsetof(struct rck_header, version) == 0x08, "H_VERSION");
+_Static_assert(offsetof(struct rck_header, kernel_lba) == 0x0c, "H_KERNEL_LBA");
+_Static_assert(offsetof(struct rck_header, payload_lba) == 0x1c, "H_PAYLOAD_LBA");
+_Static_assert(offsetof(struct rck_header, payload_crc32) == 0x28, "H_PAYLOAD_CRC32");
+_Static_assert(offsetof(struct rck_header, flags) == 0x2c, "H_FLAGS");
+
+enum {
+    HEADER_VERSION = 1,
+    RCK_FLAG_TEST_UD2 = 1,
+    PAYLOAD_LOAD = 0x2000000,      /* layout.inc */
+    RAM_BYTES = 0x4000000,
+    PORT_E9 = 0xe9,
+    PORT_EXIT = 0xf4,
+    PORT_BOCHS_SHUTDOWN = 0x8900,
+    EXIT_OK = 0,
+    EXIT_EXCEPTION = 2,
+    EXIT_BAD_PAYLOAD = 3,
+    EXIT_NO_LONG_MODE = 5,
+};
+
+/* SDM Vol. 3A 2.2.1 Table 2-1: IA32_EFER (MSR C000_0080H), bit 10 = LMA. */
+#define MSR_EFER 0xc0000080u
+#define EFER_LMA (1ull << 10)
+
+/* Symbols of entry.asm. */
+extern const uint64_t isr_table[32];
+extern void test_ud2(void);
+#define KSEL_CODE64 0x18
+
+/* ---------------------------------------------------------------- freestanding helpers */
+/* GCC may emit calls to these even with -ffreestanding. */
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n);
+
+void *memset(void *d, int c, size_t n)
+{
+    unsigned char *p = d;
+    while (n--)
+        *p++ = (unsigned char)c;
+    return d;
+}
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+    unsigned char *p = d;
+    const unsigned char *q = s;
+    while (n--)
+        *p++ = *q++;
+    return d;
+}
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t r[4])
+{
+    __asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
+}
+
+/* ---------------------------------------------------------------- the 0xE9 log */
+static void put_char(char c)
+{
+    outb(PORT_E9, (uint8_t)c);
+}
+
+static void put_str(const char *s)
+{
+    while (*s)
+        put_char(*s++);
+}
+
+static void put_hex(uint64_t v, int digits)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = digits - 1; i >= 0; i--)
+        put_char(hex[(v >> (4 * i)) & 0xf]);
+}
+
+static void put_dec(uint64_t v)
+{
+    char buf[20];
+    int n = 0;
+    do {
+        buf[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        put_char(buf[--n]);
+}
+
+/* Every line starts with this prefix (the protocol in README.md). */
+static void line_start(void)
+{
+    put_str("ringcore-kernel: ");
+}
+
+/* End the run: the exit line, then QEMU's isa-debug-exit (the process ends
+ * with status (code << 1) | 1) and Bochs' shutdown port (the simulation ends
+ * after the 8 bytes "Shutdown"); if neither exists, halt for good. */
+static __attribute__((noreturn)) void kernel_exit(unsigned code)
+{
+    line_start();
+    put_str("exit ");
+    put_dec(code);
+    put_char('\n');
+    outb(PORT_EXIT, (uint8_t)code);
+    for (const char *s = "Shutdown"; *s; s++)
+        outb(PORT_BOCHS_SHUTDOWN, (uint8_t)*s);
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+/* ---------------------------------------------------------------- IDT
+ * SDM Vol. 3A 7.14.1 "64-Bit Mode IDT" (figure "64-Bit IDT Gate
+ * Descriptors"): a 16-byte gate holds offset 15:0, the code selector, IST
+ * (bits 2:0 of byte 4), type (bits 3:0 of byte 5; 0xE = 64-bit interrupt
+ * gate), DPL (bits 6:5), P (bit 7), offset 31:16, offset 63:32 and 4
+ * reserved bytes. */
+struct idt_gate {
+    uint16_t offset_lo;
+    uint16_t selector;
+    uint8_t ist;
+    uint8_t type_attr;
+    uint16_t offset_mid;
+    uint32_t offset_hi;
+    uint32_t reserved;
+};
+_Static_assert(sizeof(struct idt_gate) == 16, "64-bit IDT gate");
+
+#define GATE_P 0x80
+#define GATE_TYPE_INTERRUPT 0x0e
+#define IDT_VECTORS 256
+
+static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
+
+/* Vectors 0-31 (the exceptions) go to entry.asm's stubs at DPL 0; 32-255
+ * stay not present (a stray INT n would raise #GP, which is reported). */
+static void idt_init(void)
+{
+    for (int v = 0; v < 32; v++) {
+        uint64_t off = isr_table[v];
+        idt[v].offset_lo = (uint16_t)off;
+        idt[v].selector = KSEL_CODE64;
+        idt[v].ist = 0;
+        idt[v].type_attr = GATE_P | GATE_TYPE_INTERRUPT;
+        idt[v].offset_mid = (uint16_t)(off >> 16);
+        idt[v].offset_hi = (uint32_t)(off >> 32);
+        idt[v].reserved = 0;
+    }
+    /* SDM Vol. 2A LIDT: in 64-bit mode the operand is a 2-byte limit and an
+     * 8-byte base. */
+    struct __attribute__((packed)) {
+        uint16_t limit;
+        uint64_t base;
+    } idtr = { sizeof idt - 1, (uint64_t)(uintptr_t)idt };
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+/* The frame entry.asm's isr_common builds: the saved general registers, the
+ * stub's vector and error code, then what the processor pushed (SDM Vol. 3A
+ * 7.14.2 "64-Bit Mode Stack Frame"). */
+struct exception_frame {
+    uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+    uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+    uint64_t vector, error;
+    uint64_t rip, cs, rflags, rsp, ss;
+};
+
+void kernel_exception(const struct exception_frame *f);
+
+void kernel_exception(const struct exception_frame *f)
+{
+    line_start();
+    put_str("exception vector=");
+    put_dec(f->vector);
+    put_str(" error=0x");
+    put_hex(f->error, 4);
+    put_str(" cs=0x");
+    put_hex(f->cs, 4);
+    put_str(" rip=");
+    if (f->rip == (uint64_t)(uintptr_t)test_ud2) {
+        put_str("test_ud2");
+    } else {
+        put_str("0x");
+        put_hex(f->rip, 16);
+    }
+    put_char('\n');
+    kernel_exit(EXIT_EXCEPTION);
+}
+
+/* ---------------------------------------------------------------- payload check
+ * CRC-32 as in IEEE 802.3 / zlib: reflected polynomial 0xEDB88320, initial
+ * value and final XOR 0xFFFFFFFF (check value of "123456789": 0xCBF43926). */
+static uint32_t crc_table[256];
+
+static void crc32_init(void)
+{
+    for (uint32_t n = 0; n < 256; n++) {
+        uint32_t c = n;
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        crc_table[n] = c;
+    }
+}
+
+static uint32_t crc32(const uint8_t *p, uint64_t n)
+{
+    uint32_t c = 0xffffffffu;
+    while (n--)
+        c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+    return c ^ 0xffffffffu;
+}
+
+static void check_payload(const struct rck_header *h)
+{
+    if (h->payload_load != PAYLOAD_LOAD || h->payload_bytes > RAM_BYTES - PAYLOAD_LOAD) {
+        line_start();
+        put_str("error payload outside RAM load=0x");
+        put_hex(h->payload_load, 8);
+        put_str(" bytes=");
+        put_dec(h->payload_bytes);
+        put_char('\n');
+        kernel_exit(EXIT_BAD_PAYLOAD);
+    }
+    crc32_init();
+    uint32_t crc = crc32((const uint8_t *)(uintptr_t)h->payload_load, h->payload_bytes);
+    line_start();
+    put_str("payload bytes=");
+    put_dec(h->payload_bytes);
+    put_str(" crc32=");
+    put_hex(crc, 8);
+    put_char('\n');
+    if (crc != h->payload_crc32) {
+        line_start();
+        put_str("error payload crc32 differs from the header's ");
+        put_hex(h->payload_crc32, 8);
+        put_char('\n');
+        kernel_exit(EXIT_BAD_PAYLOAD);
+    }
+}
+
+/* ---------------------------------------------------------------- main */
+static void log_vendor(void)
+{
+    uint32_t r[4];
+    char vendor[13];
+    cpuid(0, r);
+    /* SDM Vol. 2A CPUID leaf 0: the vendor string is EBX, EDX, ECX. */
+    memcpy(vendor, &r[1], 4);
+    memcpy(vendor + 4, &r[3], 4);
+    memcpy(vendor + 8, &r[2], 4);
+    vendor[12] = 0;
+    line_start();
+    put_str("cpu vendor ");
+    put_str(vendor);
+    put_char('\n');
+}
+
+void kernel_main(const struct rck_header *h);
+
+void kernel_main(const struct rck_header *h)
+{
+    /* SDM Vol. 3A 10.8.5 step 5: CR0.PG = 1 with LME = 1 sets EFER.LMA. */
+    if (!(rdmsr(MSR_EFER) & EFER_LMA)) {
+        line_start();
+        put_str("error EFER.LMA is clear in 64-bit code\n");
+        kernel_exit(EXIT_NO_LONG_MODE);
+    }
+    line_start();
+    put_str("long mode\n");
+    idt_init();
+    if (h->version != HEADER_VERSION) {
+        line_start();
+        put_str("error header version ");
+        put_dec(h->version);
+        put_char('\n');
+        kernel_exit(EXIT_BAD_PAYLOAD);
+    }
+    log_vendor();
+    check_payload(h);
+    if (h->flags & RCK_FLAG_TEST_UD2)
+        test_ud2();
+    kernel_exit(EXIT_OK);
+}

@@ -1,0 +1,177 @@
+/* tests/support/kernel_boot.c: see kernel_boot.h. */
+#include "kernel_boot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* CRC-32 as IEEE 802.3 and zlib define it: reflected polynomial 0xEDB88320,
+ * register preset to all ones, result inverted. Bitwise, no table: the host
+ * side stays independent of the kernel's table-driven loop. */
+uint32_t rck_crc32(const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+char *rck_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        cap *= 2;
+        char *bigger = realloc(buf, cap + 1);
+        if (!bigger)
+            free(buf);
+        buf = bigger;
+    }
+    fclose(f);
+    if (!buf)
+        return NULL;
+    buf[n] = 0;
+    if (len)
+        *len = n;
+    return buf;
+}
+
+int rck_write_disk(const char *base_img, const char *out_img, const void *payload,
+                   uint32_t payload_bytes, const uint32_t *header_crc32, uint32_t flags,
+                   char *err, size_t errlen)
+{
+    size_t base_len = 0;
+    uint8_t *base = (uint8_t *)rck_read_file(base_img, &base_len);
+    if (!base) {
+        snprintf(err, errlen, "cannot read %s: %s", base_img, strerror(errno));
+        return -1;
+    }
+    int rc = -1;
+    uint8_t *hdr = base + RCK_HEADER_LBA * RCK_SECTOR;
+    if (base_len < 2 * RCK_SECTOR || memcmp(hdr + RCK_H_MAGIC, RCK_MAGIC, 8) != 0) {
+        snprintf(err, errlen, "%s has no RCKDISK1 header at LBA 1", base_img);
+        goto out;
+    }
+    uint32_t lba = get32(hdr + RCK_H_PAYLOAD_LBA);
+    size_t keep = (size_t)lba * RCK_SECTOR;
+    if (keep > base_len || payload_bytes > RCK_PAYLOAD_MAX) {
+        snprintf(err, errlen, "payload LBA %u or size %u out of range", lba, payload_bytes);
+        goto out;
+    }
+    put32(hdr + RCK_H_PAYLOAD_BYTES, payload_bytes);
+    put32(hdr + RCK_H_PAYLOAD_CRC32,
+          header_crc32 ? *header_crc32 : rck_crc32(payload, payload_bytes));
+    put32(hdr + RCK_H_FLAGS, flags);
+
+    size_t total = keep + ((size_t)payload_bytes + RCK_SECTOR - 1) / RCK_SECTOR * RCK_SECTOR;
+    total = (total + RCK_CYLINDER_BYTES - 1) / RCK_CYLINDER_BYTES * RCK_CYLINDER_BYTES;
+    FILE *f = fopen(out_img, "wb");
+    if (!f) {
+        snprintf(err, errlen, "cannot create %s: %s", out_img, strerror(errno));
+        goto out;
+    }
+    int ok = fwrite(base, 1, keep, f) == keep
+             && (payload_bytes == 0 || fwrite(payload, 1, payload_bytes, f) == payload_bytes);
+    for (size_t at = keep + payload_bytes; ok && at < total; at++)
+        ok = fputc(0, f) != EOF;
+    if (fclose(f) != 0 || !ok) {
+        snprintf(err, errlen, "cannot write %s", out_img);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(base);
+    return rc;
+}
+
+int rck_patch_file(const char *img, long off, const void *bytes, size_t len)
+{
+    FILE *f = fopen(img, "r+b");
+    if (!f)
+        return -1;
+    int ok = fseek(f, off, SEEK_SET) == 0 && fwrite(bytes, 1, len, f) == len;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+int rck_have_program(const char *name)
+{
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/bin:/bin";
+    while (*path) {
+        int n = (int)strcspn(path, ":");
+        char full[4096];
+        if (n > 0 && snprintf(full, sizeof full, "%.*s/%s", n, path, name) < (int)sizeof full
+            && access(full, X_OK) == 0)
+            return 1;
+        path += n;
+        if (*path == ':')
+            path++;
+    }
+    return 0;
+}
+
+int rck_run(const char *script, const char *emu, const char *vendor, int timeout_s,
+            const char *disk, const char *outdir, double *seconds)
+{
+    char timeout_arg[16], log[4096];
+    snprintf(timeout_arg, sizeof timeout_arg, "%d", timeout_s);
+    if (mkdir(outdir, 0755) != 0 && errno != EEXIST)
+        return -1;
+    snprintf(log, sizeof log, "%s/run.txt", outdir);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int in = open("/dev/null", O_RDONLY);
+        if (fd < 0 || in < 0)
+            _exit(127);
+        dup2(in, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execlp("bash", "bash", script, "--vendor", vendor, "--timeout", timeout_arg, emu, disk,
+               outdir, (char *)NULL);
+        _exit(127);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR)
+            return -1;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (seconds)
+        *seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
