@@ -5,8 +5,11 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
-# Debian packages the build and the tests need.
-PACKAGES   := cmake pkg-config gcc make check libcapstone-dev libunicorn-dev libcjson-dev
+# Debian packages the build and the tests need (nasm and the emulators: the
+# test kernel and its ring-0 judges, issue 5; bochs-sdl gives Bochs a display
+# that runs headless with SDL's dummy driver).
+PACKAGES   := cmake pkg-config gcc make check libcapstone-dev libunicorn-dev libcjson-dev \
+              nasm qemu-system-x86 bochs bochs-sdl bochsbios vgabios
 # Only `make fuzz` needs clang (libFuzzer).
 FUZZ_PACKAGES := clang libclang-rt-dev
 
