@@ -756,18 +756,106 @@ START_TEST(test_hook_veto)
 }
 END_TEST
 
-/* SYSCALL and friends are issue 7: an explicit unsupported exit. */
-START_TEST(test_syscall_unsupported)
+/* SDM Vol. 2B SYSCALL, worked by hand. 64-bit code at CPL 3, RIP 0x1000
+ * (0F 05), RFLAGS 0x202, EFER 0x501 (SCE, LME, LMA), STAR[47:32] = 0x30,
+ * LSTAR = 0x2000, SFMASK = 0x200 (IF):
+ *   RCX <- 0x1002 (next RIP), R11 <- 0x202, RFLAGS <- 0x202 & ~0x200 = 0x2,
+ *   CS <- 0x30 (fixed: base 0, L = 1, DPL 0, type 11), SS <- 0x38 (DPL 0,
+ *   type 3, B = 1), CPL 0, RIP <- 0x2000 where HLT ends the run (RIP 0x2001);
+ *   RSP is not touched. The transition record names SYSCALL and LSTAR. */
+static rc_transition seen_after;
+static rc_hook_action record_after(void *opaque, rc_cpu *c, const rc_transition *t)
+{
+    (void)opaque;
+    (void)c;
+    seen_after = *t;
+    return RC_HOOK_CONTINUE;
+}
+
+START_TEST(test_syscall_64)
 {
     NEED_MMU();
     long64(3);
     code(0x1000, "0f05");
+    code(0x2000, "f4");
     set(RC_REG_RIP, 0x1000);
+    set(RC_REG_RSP, 0x7ff8);
     set(RC_REG_EFER, 0x501);
+    ck_assert_int_eq(rc_set_msr(cpu, 0xc0000081, 0x0033003000000000ull), RC_OK); /* STAR */
+    ck_assert_int_eq(rc_set_msr(cpu, 0xc0000082, 0x2000), RC_OK);                 /* LSTAR */
+    ck_assert_int_eq(rc_set_msr(cpu, 0xc0000084, 0x200), RC_OK);                  /* SFMASK */
+    memset(&seen_after, 0, sizeof seen_after);
+    rc_hooks h = { .transition_after = record_after };
+    rc_set_hooks(cpu, &h);
     rc_exit ex;
     ck_assert_int_eq(rc_run(cpu, 10, &ex), RC_OK);
-    ck_assert_int_eq(ex.reason, RC_EXIT_UNSUPPORTED);
-    ck_assert_ptr_nonnull(ex.u.unsupported.what);
+    ck_assert_int_eq(ex.reason, RC_EXIT_HLT);
+    ck_assert_uint_eq(reg(RC_REG_RCX), 0x1002);
+    ck_assert_uint_eq(reg(RC_REG_R11), 0x202);
+    ck_assert_uint_eq(reg(RC_REG_RFLAGS), 0x2);
+    ck_assert_uint_eq(reg(RC_REG_RIP), 0x2001);
+    ck_assert_uint_eq(reg(RC_REG_RSP), 0x7ff8);
+    ck_assert_uint_eq(reg(RC_REG_CPL), 0);
+    rc_segment cs = sreg(RC_SEG_CS), ss = sreg(RC_SEG_SS);
+    ck_assert_uint_eq(cs.selector, 0x30);
+    ck_assert(cs.l == 1 && cs.db == 0 && cs.dpl == 0 && cs.type == 11 && cs.base == 0);
+    ck_assert_uint_eq(ss.selector, 0x38);
+    ck_assert(ss.dpl == 0 && ss.type == 3 && ss.db == 1 && !ss.unusable);
+    ck_assert_int_eq(seen_after.kind, RC_TR_SYSCALL);
+    ck_assert_uint_eq(seen_after.msr, 0xc0000082);
+    ck_assert_uint_eq(seen_after.old_cpl, 3);
+    ck_assert_uint_eq(seen_after.new_cpl, 0);
+    ck_assert_uint_eq(seen_after.new_cs, 0x30);
+    ck_assert_uint_eq(seen_after.new_rip, 0x2000);
+    ck_assert_ptr_nonnull(strstr(cpu->transition_text, "LSTAR"));
+}
+END_TEST
+
+/* SYSRET's SS per vendor (SDM Vol. 2B SYSRET: SS gets fixed attributes, DPL
+ * 3; AMD: "SS.sel = SYSRET_CS + 8", attributes unchanged -- Linux's
+ * X86_BUG_SYSRET_SS_ATTRS). CPL 0 with an unusable (null) SS, as after an
+ * interrupt in 64-bit mode; STAR[63:48] = 0x23: SYSRET with REX.W -> CS
+ * 0x33, SS 0x2b. Intel: SS usable, DPL 3, type 3. AMD: SS selector 0x2b but
+ * still unusable. */
+START_TEST(test_sysret_ss_attrs)
+{
+    NEED_MMU();
+    for (int amd = 0; amd < 2; amd++) {
+        if (amd) {
+            rc_destroy(cpu);
+            rc_config cfg = RC_CONFIG_INIT;
+            cfg.vendor = RC_VENDOR_AMD;
+            ck_assert_int_eq(rc_create(&cfg, &cpu), RC_OK);
+            ck_assert_int_eq(rc_map_ram(cpu, 0, RAM, NULL, 0), RC_OK);
+            for (unsigned i = 0; i < 10; i++)
+                put(GDT + 8 * i, gdt[i], 8);
+            rc_dtable g = { GDT, 0x4f };
+            rc_set_gdtr(cpu, &g);
+        }
+        long64(0);
+        rc_segment null_ss = { .selector = 0, .unusable = 1 };
+        rc_set_seg(cpu, RC_SEG_SS, &null_ss);
+        code(0x1000, "480f07");
+        code(0x3000, "f4");
+        set(RC_REG_RIP, 0x1000);
+        set(RC_REG_RCX, 0x3000);
+        set(RC_REG_R11, 0x2);
+        set(RC_REG_EFER, 0x501);
+        ck_assert_int_eq(rc_set_msr(cpu, 0xc0000081, 0x0023001000000000ull), RC_OK);
+        rc_exit ex;
+        ck_assert_int_eq(rc_run(cpu, 1, &ex), RC_OK);
+        ck_assert_int_eq(ex.reason, RC_EXIT_LIMIT);
+        ck_assert_uint_eq(reg(RC_REG_CPL), 3);
+        ck_assert_uint_eq(reg(RC_REG_RIP), 0x3000);
+        ck_assert_uint_eq(sreg(RC_SEG_CS).selector, 0x33);
+        rc_segment ss = sreg(RC_SEG_SS);
+        ck_assert_uint_eq(ss.selector, 0x2b);
+        if (amd) {
+            ck_assert_msg(ss.unusable, "AMD: SYSRET keeps SS's hidden part (unusable)");
+        } else {
+            ck_assert(!ss.unusable && ss.dpl == 3 && ss.type == 3 && ss.present);
+        }
+    }
 }
 END_TEST
 
@@ -792,7 +880,8 @@ static Suite *suite(void)
     tcase_add_test(tc, test_long_int_dpl_error_code);
     tcase_add_test(tc, test_iretq_to_compat);
     tcase_add_test(tc, test_hook_veto);
-    tcase_add_test(tc, test_syscall_unsupported);
+    tcase_add_test(tc, test_syscall_64);
+    tcase_add_test(tc, test_sysret_ss_attrs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -11,6 +11,16 @@ show() {
     echo
 }
 
+# The kernel's SYSRET path with a non-canonical RCX (CVE-2012-0217): the
+# kernel has restored the user's RSP, then SYSRET. Intel checks RCX first and
+# takes #GP(0) in ring 0 -- on the user's stack; AMD returns to ring 3 and
+# faults there, on the kernel stack from the TSS.
+sysret='48c7c400f04000 48b90000000000800000 480f07'
+echo "== SYSRET with a non-canonical RCX on Intel: #GP(0) in ring 0, frame pushed on the user's stack"
+show run --vendor intel --deliver "$sysret"
+echo "== the same bytes on AMD: SYSRET returns to ring 3, the fetch at RIP 0x800000000000 faults there"
+show run --vendor amd --deliver "$sysret"
+
 echo "== 64-bit code at CPL 0: mov, imul, add, lea, push, hlt"
 show run --mode long 'b807000000 b906000000 0fafc1 83c010 488d1440 50 f4'
 
