@@ -930,7 +930,7 @@ static rc_fault do_invlpg(rc_cpu *cpu, const rc_insn *in)
  * does not report, and its manual gives #UD without that feature (or
  * outside VMX/SVM operation, or with CR4.OSXSAVE/PKE = 0, which the guest
  * cannot set here). When the embedder forced such state through the API,
- * the run ends as unsupported instead. SWAPGS and RDTSCP are next. */
+ * the run ends as unsupported instead. RDTSCP is next. */
 static rc_fault grp7_register_form(rc_cpu *cpu, const rc_insn *in)
 {
     switch (in->modrm) {
@@ -973,7 +973,15 @@ static rc_fault grp7_register_form(rc_cpu *cpu, const rc_insn *in)
         FAULT_NOERR_IF(cpu, !long64(cpu), RC_EXC_UD,
                        "SWAPGS outside 64-bit mode (SDM Vol. 2B SWAPGS: #UD)");
         FAULT_IF(cpu, cpu->cpl != 0, RC_EXC_GP, 0, "SWAPGS at CPL > 0 (SDM Vol. 2B SWAPGS)");
-        return rc_unsupported(cpu, "SWAPGS");
+        {
+            /* "tmp <- GS.base; GS.base <- IA32_KERNEL_GS_BASE;
+             * IA32_KERNEL_GS_BASE <- tmp" (both hold canonical values: WRMSR
+             * and the segment loads check them). */
+            uint64_t tmp = cpu->seg[RC_SEG_GS].base;
+            cpu->seg[RC_SEG_GS].base = cpu->msr.kernel_gs_base;
+            cpu->msr.kernel_gs_base = tmp;
+        }
+        return RC_NOFAULT;
     case 0xF9:
         return rc_unsupported(cpu, "RDTSCP");
     default:

@@ -212,6 +212,35 @@ vec(name="sysexit-long-amd-ud", vendor="amd", mode="long", cpl=0, code="480f35",
             "regs": {"rip": "0x4060", "rsp": "0x10ffd8"}, "cpl": 0,
             "sources": ["apm:Vol.3/SYSEXIT"]})
 
+# ---- SWAPGS ------------------------------------------------------------------------------
+vec(name="swapgs-exchanges-gs-base", vendor="intel", mode="long", cpl=0,
+    code="0f01f8 b9010100c0 0f32 4989c0 4989d1 b9020100c0 0f32 f4",
+    msrs={"kernel_gs_base": "0x123456789000"},
+    why="SWAPGS at CPL 0 in 64-bit mode: 'tmp <- GS.base; GS.base <- IA32_KERNEL_GS_BASE; "
+        "IA32_KERNEL_GS_BASE <- tmp' (SDM Vol. 2B SWAPGS). GS.base was 0 (standard machine), so "
+        "RDMSR of GS_BASE (0xC0000101) gives EDX:EAX = 0x1234:0x56789000 (kept in R9:R8) and RDMSR "
+        "of KERNEL_GS_BASE (0xC0000102) gives 0:0. RDMSR writes EDX:EAX zero-extended (SDM RDMSR).",
+    expect={"end": "hlt",
+            "regs": {"r8": "0x56789000", "r9": "0x1234", "rax": "0x0", "rdx": "0x0", "rcx": "0xc0000102"},
+            "segs": {"gs": {"base": "0x123456789000"}},
+            "msrs": {"kernel_gs_base": "0x0", "gs_base": "0x123456789000"}, "cpl": 0,
+            "sources": ["sdm:Vol.2B/SWAPGS", "sdm:Vol.2B/RDMSR"]})
+
+vec(name="swapgs-cpl3-gp", vendor="amd", mode="long", cpl=3, code="0f01f8",
+    why="SWAPGS at CPL 3: #GP(0) (SDM Vol. 2B SWAPGS: 'IF CPL != 0 THEN #GP(0)'). From CPL 3 through "
+        "gate 13: 6 qwords below RSP0 0x110000: RSP 0x10ffd0, RIP 0x40d0.",
+    expect={"end": "exception", "vector": "#GP", "error_code": 0,
+            "frame": {"rip": "0x400000", "cs": "0x33", "rflags": "0x10002", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"rip": "0x40d0", "rsp": "0x10ffd0"}, "cpl": 0,
+            "sources": ["sdm:Vol.2B/SWAPGS", "sdm:Vol.3A/6.14.2"]})
+vec(name="swapgs-compat-ud", vendor="amd", mode="compat", cpl=3, code="0f01f8",
+    why="SWAPGS outside 64-bit mode: #UD (SDM Vol. 2B SWAPGS: 'IF CS.L != 1 THEN #UD'), checked "
+        "before the CPL. Gate 6 from CPL 3: 5 qwords below RSP0: RSP 0x10ffd8, RIP 0x4060.",
+    expect={"end": "exception", "vector": "#UD", "error_code": "none",
+            "frame": {"rip": "0x400000", "cs": "0x23", "rflags": "0x10002", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"rip": "0x4060", "rsp": "0x10ffd8"}, "cpl": 0,
+            "sources": ["sdm:Vol.2B/SWAPGS", "sdm:Vol.3A/6.14.2"]})
+
 print(json.dumps({"comment": "SYSCALL/SYSRET/SYSENTER/SYSEXIT per vendor, derived by hand from the SDM "
                              "and APM (tools/vectors-gen/gen_fast.py); ring 0 is not judged by a live "
                              "judge yet (issue 5).", "vectors": V}, indent=1))
