@@ -178,14 +178,21 @@ static inline rc_fault fetch_decode(rc_cpu *cpu, const rc_insn **out)
     return fetch_decode_slow(cpu, &cpu->decode_scratch, have_phys, phys, out);
 }
 
+/* The fast system calls decide their single-step trap themselves, from
+ * RFLAGS as they leave it (src/syscall/fast.c). */
+static bool self_single_step(const rc_insn *in)
+{
+    rc_exec_fn x = in->exec;
+    return x == ex_syscall || x == ex_sysret || x == ex_sysenter || x == ex_sysexit;
+}
+
 /* Instructions that transfer privilege or load SS: single-stepping them
  * has rules of its own (SDM Vol. 3A 18.3.1.4, 6.8.3) not modeled yet. */
 static bool special_single_step(const rc_insn *in)
 {
     rc_exec_fn x = in->exec;
     if (x == ex_int || x == ex_int3 || x == ex_into || x == ex_int1 || x == ex_iret ||
-        x == ex_call_far || x == ex_jmp_far || x == ex_retf || x == ex_syscall ||
-        x == ex_sysret || x == ex_sysenter || x == ex_sysexit || x == ex_mov_to_sreg ||
+        x == ex_call_far || x == ex_jmp_far || x == ex_retf || x == ex_mov_to_sreg ||
         x == ex_pop_seg || x == ex_lxs || x == ex_hlt)
         return true;
     if (x == ex_grp5) {
@@ -230,7 +237,7 @@ static rc_fault step_slow(rc_cpu *cpu, const rc_insn *in, uint64_t next)
     TRY(in->exec(cpu, in));
     cpu->icount_total++;
 
-    if (tf) {
+    if (tf && !self_single_step(in)) {
         /* Single-step trap after the instruction: SDM Vol. 3A 18.3.1.4,
          * DR6.BS = 1, RIP = the next instruction. */
         cpu->dr[6] |= 1ull << 14;

@@ -61,7 +61,14 @@ static void explain_fast(rc_cpu *cpu, const char *what, const char *msr_text, rc
              (unsigned long long)t->new_rsp, msr_text);
 }
 
-/* Commit CS, SS, CPL, RIP, RSP and the mode; then the after-hook. */
+/* Commit CS, SS, CPL, RIP, RSP and the mode; then the after-hook; then the
+ * single-step decision. For these four instructions it is taken from RFLAGS
+ * as the instruction leaves it (SDM Vol. 3A 18.3.1.4, as the hardware
+ * behaviour that Linux's single_step_syscall selftest and XTF's xsa-204
+ * test observe): SYSCALL with TF set traps only when SFMASK left TF set,
+ * SYSENTER (which does not clear TF) traps at CPL 0 before the first
+ * kernel instruction, and a SYSRET that loads TF from R11 traps at CPL 3
+ * before the first user instruction. The trap's RIP is the new one. */
 static rc_fault commit(rc_cpu *cpu, const rc_transition *t, const rc_segment *cs,
                        const rc_segment *ss, bool stop)
 {
@@ -71,7 +78,16 @@ static rc_fault commit(rc_cpu *cpu, const rc_transition *t, const rc_segment *cs
     cpu->rip = t->new_rip;
     cpu->gpr[4] = t->new_rsp;
     rc_update_mode(cpu);
-    return rc_tr_after(cpu, t, stop);
+    TRY(rc_tr_after(cpu, t, stop));
+    if (cpu->rflags & RC_FLAG_TF) {
+        cpu->dr[6] |= 1ull << 14; /* DR6.BS */
+        cpu->fault_reason = "single-step trap after a fast system call (TF set as it left "
+                            "RFLAGS)";
+        cpu->single_step_trap = true;
+        cpu->icount_total++; /* the instruction completed */
+        return rc_exc(RC_EXC_DB);
+    }
+    return RC_NOFAULT;
 }
 
 /* ------------------------------------------------------------------ SYSCALL */

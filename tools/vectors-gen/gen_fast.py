@@ -212,6 +212,49 @@ vec(name="sysexit-long-amd-ud", vendor="amd", mode="long", cpl=0, code="480f35",
             "regs": {"rip": "0x4060", "rsp": "0x10ffd8"}, "cpl": 0,
             "sources": ["apm:Vol.3/SYSEXIT"]})
 
+# ---- single-stepping the fast system calls ----------------------------------------------
+# The trap is decided from RFLAGS as the instruction leaves it (SDM Vol. 3A 18.3.1.4: a
+# trap after the instruction; the hardware behaviour Linux's single_step_syscall selftest
+# and XTF's xsa-204 observe: SYSCALL traps only if SFMASK left TF set, SYSENTER keeps TF).
+# The standard IDT sends #DB (vector 1) to 0x4010 on IST3 = 0x23000 in IA-32e mode.
+vec(name="syscall-tf-masked-no-db", vendor="intel", mode="long", cpl=3, code="0f05",
+    regs={"rflags": "0x302"},
+    why="TF = 1 before SYSCALL, but SFMASK 0x47700 clears TF (and IF): RFLAGS 0x302 -> 0x2, so no "
+        "single-step trap follows; R11 keeps 0x302; the HLT at LSTAR 0x5000 ends the run.",
+    expect={"end": "hlt", "regs": {"rip": "0x5001", "r11": "0x302", "rflags": "0x2", "rcx": "0x400002"},
+            "cpl": 0, "sources": ["sdm:Vol.2B/SYSCALL", "sdm:Vol.3A/18.3.1.4"]})
+vec(name="syscall-tf-unmasked-db-ring0", vendor="intel", mode="long", cpl=3, code="0f05",
+    regs={"rflags": "0x302"}, msrs={"sfmask": "0x200"},
+    why="SFMASK 0x200 clears only IF: RFLAGS 0x302 -> 0x102, TF still set, so a single-step #DB "
+        "(trap) follows SYSCALL at CPL 0 before the first kernel instruction: frame RIP = LSTAR "
+        "0x5000, CS 0x10, RFLAGS 0x102 (a trap: RF clear), RSP 0x410000 (SYSCALL does not switch "
+        "stacks), SS 0x18. Gate 1 uses IST3 = 0x23000: 5 qwords -> RSP 0x22fd8, RIP 0x4010; the "
+        "interrupt gate clears TF and IF: RFLAGS 0x2.",
+    expect={"end": "exception", "vector": "#DB", "error_code": "none",
+            "frame": {"rip": "0x5000", "cs": "0x10", "rflags": "0x102", "rsp": "0x410000", "ss": "0x18"},
+            "regs": {"rip": "0x4010", "rsp": "0x22fd8", "rflags": "0x2", "r11": "0x302"}, "cpl": 0,
+            "sources": ["sdm:Vol.2B/SYSCALL", "sdm:Vol.3A/18.3.1.4", "sdm:Vol.3A/6.14.5"]})
+vec(name="sysenter-tf-db-ring0", vendor="intel", mode="prot32", cpl=3, code="0f34",
+    regs={"eflags": "0x302"},
+    why="SYSENTER clears VM, IF and RF but not TF: EFLAGS 0x302 -> 0x102, so #DB (trap) follows at "
+        "CPL 0 with EIP = SYSENTER_EIP 0x5030. Legacy delivery at CPL 0, no stack switch: EFLAGS, "
+        "CS, EIP (3 dwords) below ESP = SYSENTER_ESP 0x110000: ESP 0x10fff4; frame EIP 0x5030, CS "
+        "0x10, EFLAGS 0x102; EIP 0x4010, EFLAGS 0x2.",
+    expect={"end": "exception", "vector": "#DB", "error_code": "none",
+            "frame": {"rip": "0x5030", "cs": "0x10", "rflags": "0x102"},
+            "regs": {"eip": "0x4010", "esp": "0x10fff4", "eflags": "0x2"}, "cpl": 0,
+            "sources": ["sdm:Vol.2B/SYSENTER", "sdm:Vol.3A/18.3.1.4", "sdm:Vol.3A/6.12.1"]})
+vec(name="sysretl-tf-db-ring3", vendor="intel", mode="long", cpl=0, code="0f07",
+    regs={"rcx": "0x400000", "r11": "0x302", "rsp": "0x40f000"}, mem=INT3_AT_USER,
+    why="SYSRET (32-bit) loads RFLAGS from R11 = 0x302 (TF set): the single-step #DB comes after "
+        "SYSRET, at CPL 3 with the user's 32-bit CS 0x23, before the INT3 at 0x400000 runs: frame "
+        "RIP 0x400000, CS 0x23, RFLAGS 0x302, RSP 0x40f000, SS 0x2b. Gate 1 with IST3 from CPL 3: "
+        "RSP 0x23000 - 40 = 0x22fd8, RIP 0x4010, RFLAGS 0x2.",
+    expect={"end": "exception", "vector": "#DB", "error_code": "none",
+            "frame": {"rip": "0x400000", "cs": "0x23", "rflags": "0x302", "rsp": "0x40f000", "ss": "0x2b"},
+            "regs": {"rip": "0x4010", "rsp": "0x22fd8", "rflags": "0x2"}, "cpl": 0,
+            "sources": ["sdm:Vol.2B/SYSRET", "sdm:Vol.3A/18.3.1.4", "sdm:Vol.3A/6.14.5"]})
+
 # ---- SWAPGS ------------------------------------------------------------------------------
 vec(name="swapgs-exchanges-gs-base", vendor="intel", mode="long", cpl=0,
     code="0f01f8 b9010100c0 0f32 4989c0 4989d1 b9020100c0 0f32 f4",
