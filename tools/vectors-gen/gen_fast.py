@@ -255,6 +255,96 @@ vec(name="sysretl-tf-db-ring3", vendor="intel", mode="long", cpl=0, code="0f07",
             "regs": {"rip": "0x4010", "rsp": "0x22fd8", "rflags": "0x2"}, "cpl": 0,
             "sources": ["sdm:Vol.2B/SYSRET", "sdm:Vol.3A/18.3.1.4", "sdm:Vol.3A/6.14.5"]})
 
+# ---- Linux's entry paths as small kernels -------------------------------------------------
+# The kernel code lives at 0x180000 (ring-0 region), its per-CPU area at 0x190000
+# (KERNEL_GS_BASE): [0] = the kernel stack top 0x1a0000, [8] = the saved user RSP.
+PERCPU = [{"addr": "0x190000", "bytes": "00001a0000000000"}]
+K_ENTRY = "0f01f8 654889242508000000 65488b242500000000"  # swapgs; mov gs:[8],rsp; mov rsp,gs:[0]
+K_LEAVE = "65488b242508000000 0f01f8"                    # mov rsp,gs:[8]; swapgs
+for vendor in ("intel", "amd"):
+    vec(name="linux-syscall64-swapgs-sysret-" + vendor, vendor=vendor, mode="long", cpl=3,
+        code="b827000000 0f05 cc", regs={"rflags": "0x202"},
+        msrs={"lstar": "0x180000", "kernel_gs_base": "0x190000"},
+        mem=PERCPU + [{"addr": "0x180000", "bytes": K_ENTRY + " 51 4153 48c7c034120000 415b 59 " + K_LEAVE
+                       + " 480f07"}],
+        why="Linux's entry_SYSCALL_64 shape. User: MOV EAX,39; SYSCALL (RCX <- 0x400007, R11 <- 0x202, "
+            "RFLAGS <- 0x202 & ~SFMASK = 0x2, CS 0x10, RIP <- LSTAR 0x180000). Kernel: SWAPGS (GS.base <- "
+            "0x190000, KERNEL_GS_BASE <- 0); save the user RSP 0x410000 at gs:[8] = 0x190008; RSP <- "
+            "gs:[0] = 0x1a0000; PUSH RCX (0x400007 at 0x19fff8), PUSH R11 (0x202 at 0x19fff0); RAX <- "
+            "0x1234; POP R11; POP RCX; RSP <- gs:[8] = 0x410000; SWAPGS back; SYSRETQ: RIP <- RCX "
+            "0x400007, CS 0x33, SS 0x2b, RFLAGS <- 0x202, CPL 3. The INT3 at 0x400007 traps: frame RIP "
+            "0x400008, CS 0x33, RFLAGS 0x202, RSP 0x410000, SS 0x2b; RSP0: RSP 0x10ffd8, RIP 0x4030.",
+        expect={"end": "exception", "vector": "#BP", "error_code": "none",
+                "frame": {"rip": "0x400008", "cs": "0x33", "rflags": "0x202", "rsp": "0x410000",
+                          "ss": "0x2b"},
+                "regs": {"rax": "0x1234", "rcx": "0x400007", "r11": "0x202", "rip": "0x4030",
+                         "rsp": "0x10ffd8"},
+                "segs": {"gs": {"base": "0x0"}},
+                "msrs": {"kernel_gs_base": "0x190000"},
+                "mem": [{"addr": "0x190008", "bytes": "0000410000000000"},
+                        {"addr": "0x19fff0", "bytes": "0202000000000000" "0700400000000000"}],
+                "cpl": 0,
+                "sources": ["sdm:Vol.2B/SYSCALL", "sdm:Vol.2B/SWAPGS", "sdm:Vol.2B/SYSRET",
+                            "apm:Vol.3/SYSCALL"]})
+    vec(name="linux-sysret-noncanonical-falls-back-to-iret-" + vendor, vendor=vendor, mode="long",
+        cpl=3, code="b83c000000 0f05 cc", regs={"rflags": "0x202"},
+        msrs={"lstar": "0x180000", "kernel_gs_base": "0x190000"},
+        mem=PERCPU + [{"addr": "0x180000", "bytes": K_ENTRY + " 6a2b 65ff342508000000 4153 6a33 51"
+                       " 48b90000000000800000 48890c24 48c1e110 48c1f910 483b0c24 750e"
+                       " 59 4883c408 415b 5c 0f01f8 480f07"
+                       " 0f01f8 48cf"}],
+        why="Linux's fix for CVE-2012-0217: before SYSRET the entry code checks that the return RIP is "
+            "canonical (SHL 16 / SAR 16 / CMP) and otherwise returns with IRETQ. Here the kernel builds "
+            "the IRET frame on its stack (SS 0x2b, RSP 0x410000, RFLAGS 0x202, CS 0x33, RIP), then sets "
+            "the saved RIP to 0x800000000000 (as an exec to a bad address would). 0x800000000000 << 16 "
+            ">> 16 (arithmetic) = 0xffff800000000000 != it: JNE to the IRET path (0x18004e): SWAPGS, "
+            "IRETQ at 0x180051. IRETQ: 'return RIP is non-canonical THEN #GP(0)' (SDM IRET, "
+            "IA-32e-MODE-RETURN), a fault at CPL 0 on the kernel stack -- never on the user's. Flags at "
+            "the fault: from CMP 0xffff800000000000 - 0x800000000000 = 0xffff000000000000: SF, PF "
+            "(low byte 0), no CF/OF/ZF/AF: 0x86, pushed with RF: 0x10086. RSP at the fault 0x19ffd8 "
+            "(the 5-qword IRET frame below 0x1a0000), SS 0x18; delivery aligns to 0x19ffd0 and pushes 6 "
+            "qwords: RSP 0x19ffa0, RIP 0x40d0.",
+        expect={"end": "exception", "vector": "#GP", "error_code": 0,
+                "frame": {"rip": "0x180051", "cs": "0x10", "rflags": "0x10086", "rsp": "0x19ffd8",
+                          "ss": "0x18"},
+                "regs": {"rip": "0x40d0", "rsp": "0x19ffa0", "rcx": "0xffff800000000000",
+                         "r11": "0x202", "rax": "0x3c"},
+                "segs": {"gs": {"base": "0x0"}},
+                "mem": [{"addr": "0x19ffd8", "bytes": "0000000000800000" "3300000000000000"
+                                                      "0202000000000000" "0000410000000000"
+                                                      "2b00000000000000"}],
+                "cpl": 0,
+                "sources": ["sdm:Vol.2B/SYSCALL", "sdm:Vol.2A/IRET", "sdm:Vol.3A/6.14.2"]})
+vec(name="linux-sysenter-compat-sysexit-intel", vendor="intel", mode="compat", cpl=3,
+    code="ba0c004000 89e1 0f34 909090 cc", regs={"rflags": "0x202"},
+    msrs={"sysenter_eip": "0x180000"},
+    mem=[{"addr": "0x180000", "bytes": "b834120000 fb 0f35"}],
+    why="The 32-bit SYSENTER entry from compatibility mode (Intel). User: EDX <- 0x40000c (the return "
+        "EIP), ECX <- ESP 0x410000, SYSENTER: CS 0x10 (64-bit), SS 0x18, RIP <- SYSENTER_EIP 0x180000, "
+        "RSP <- SYSENTER_ESP 0x110000, RFLAGS 0x202 -> 0x2 (IF cleared). Kernel: EAX <- 0x1234; STI "
+        "(IF back, as Linux's 'sti; sysexit'); SYSEXIT (32-bit operand): CS <- 0x10 + 16 | 3 = 0x23, SS "
+        "<- 0x10 + 24 | 3 = 0x2b, EIP <- EDX, ESP <- ECX, CPL 3, RFLAGS kept (0x202). The INT3 at "
+        "0x40000c: frame RIP 0x40000d, CS 0x23, RFLAGS 0x202, RSP 0x410000, SS 0x2b; RSP0 delivery: "
+        "RSP 0x10ffd8, RIP 0x4030.",
+    expect={"end": "exception", "vector": "#BP", "error_code": "none",
+            "frame": {"rip": "0x40000d", "cs": "0x23", "rflags": "0x202", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"rax": "0x1234", "rip": "0x4030", "rsp": "0x10ffd8"}, "cpl": 0,
+            "sources": ["sdm:Vol.2B/SYSENTER", "sdm:Vol.2B/SYSEXIT", "sdm:Vol.2B/STI"]})
+vec(name="linux-syscall-compat-cstar-sysretl-amd", vendor="amd", mode="compat", cpl=3,
+    code="b805000000 0f05 cc", regs={"rflags": "0x202"},
+    msrs={"cstar": "0x180000", "kernel_gs_base": "0x190000"},
+    mem=PERCPU + [{"addr": "0x180000", "bytes": K_ENTRY + " b821430000 " + K_LEAVE + " 0f07"}],
+    why="AMD SYSCALL from compatibility mode (Linux's entry_SYSCALL_compat): RCX <- next RIP 0x400007, "
+        "R11 <- 0x202, RFLAGS <- 0x2, CS 0x10 (64-bit), RIP <- CSTAR 0x180000. Kernel: SWAPGS, save "
+        "RSP, switch to 0x1a0000, EAX <- 0x4321 (RAX zero-extended), restore RSP, SWAPGS, SYSRETL: "
+        "CS <- STAR[63:48] | 3 = 0x23 (compatibility mode), SS 0x2b, EIP <- ECX, RFLAGS <- R11 0x202. "
+        "INT3 at 0x400007: frame RIP 0x400008, CS 0x23, RFLAGS 0x202, RSP 0x410000, SS 0x2b.",
+    expect={"end": "exception", "vector": "#BP", "error_code": "none",
+            "frame": {"rip": "0x400008", "cs": "0x23", "rflags": "0x202", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"rax": "0x4321", "rcx": "0x400007", "r11": "0x202", "rip": "0x4030", "rsp": "0x10ffd8"},
+            "mem": [{"addr": "0x190008", "bytes": "0000410000000000"}],
+            "cpl": 0, "sources": ["apm:Vol.3/SYSCALL", "apm:Vol.3/SYSRET", "sdm:Vol.2B/SWAPGS"]})
+
 # ---- SWAPGS ------------------------------------------------------------------------------
 vec(name="swapgs-exchanges-gs-base", vendor="intel", mode="long", cpl=0,
     code="0f01f8 b9010100c0 0f32 4989c0 4989d1 b9020100c0 0f32 f4",
