@@ -304,7 +304,7 @@ END_TEST
 
 /* Feature bits must match what ringcore implements: for each bit the model
  * reports, probe the code that implements it; for the big families ringcore
- * does not execute (x87, SSE, FSGSBASE, RDTSCP), the bit must be 0. */
+ * does not execute (x87, SSE, RDTSCP), the bit must be 0. */
 static bool decodes_unsupported(rc_cpu *cpu, const uint8_t *b, unsigned n)
 {
     rc_insn in;
@@ -581,9 +581,9 @@ END_TEST
 START_TEST(cr4_rules)
 {
     rc_cpu *cpu = mk(RC_VENDOR_INTEL, M_LONG64, 0);
-    /* Reserved/unreported bits: LA57 (12), FSGSBASE (16, CPUID 7 EBX[0] = 0),
-     * bit 31, bit 32: #GP(0) (SDM Vol. 3A 2.5). */
-    const uint64_t bad[] = { 1ull << 12, 1ull << 16, 1ull << 31, 1ull << 32, 1ull << 15 };
+    /* Reserved/unreported bits: LA57 (12), bit 15, bit 31, bit 32: #GP(0)
+     * (SDM Vol. 3A 2.5). (FSGSBASE, bit 16, is reported: fsgsbase below.) */
+    const uint64_t bad[] = { 1ull << 12, 1ull << 31, 1ull << 32, 1ull << 15 };
     for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         cpu->gpr[0] = RC_CR4_PAE | bad[i];
         expect_gp0(run(cpu, "0f 22 e0"));
@@ -597,6 +597,44 @@ START_TEST(cr4_rules)
     expect_ok(run(cpu, "0f 22 e0"));
     ck_assert_uint_eq(cpu->cr4, RC_CR4_PAE | RC_CR4_TSD | (1ull << 8));
     drop(cpu);
+}
+END_TEST
+
+/* RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE, SDM Vol. 2B/2D, worked by hand:
+ * #UD while CR4.FSGSBASE = 0 and outside 64-bit mode; with it set,
+ * WRFSBASE RAX (F3 48 0F AE D0) loads FS.base = RAX; RDGSBASE ECX (F3 0F AE
+ * C9) gives ECX = GS.base[31:0] zero-extended; WRGSBASE with a
+ * non-canonical RAX is #GP(0) and leaves GS.base alone. */
+START_TEST(fsgsbase)
+{
+    for (int v = 0; v < 2; v++) {
+        rc_cpu *cpu = mk((rc_vendor)v, M_LONG64, 0);
+        uint32_t l7[4];
+        cpuid(cpu, 7, 0, l7);
+        ck_assert_uint_eq(l7[1] & 1u, 1u); /* CPUID.07H:EBX.FSGSBASE */
+        cpu->gpr[0] = 0x123456789abcull;
+        expect_ud(run(cpu, "f3 48 0f ae d0"));            /* CR4.FSGSBASE = 0 */
+        cpu->gpr[0] = RC_CR4_PAE | RC_CR4_FSGSBASE;
+        expect_ok(run(cpu, "0f 22 e0"));                  /* mov cr4, rax */
+        cpu->gpr[0] = 0x123456789abcull;
+        expect_ok(run(cpu, "f3 48 0f ae d0"));            /* wrfsbase rax */
+        ck_assert_uint_eq(cpu->seg[RC_SEG_FS].base, 0x123456789abcull);
+        cpu->seg[RC_SEG_GS].base = 0xffff8000deadbeefull;
+        cpu->gpr[1] = ~0ull;
+        expect_ok(run(cpu, "f3 0f ae c9"));               /* rdgsbase ecx */
+        ck_assert_uint_eq(cpu->gpr[1], 0xdeadbeefull);
+        expect_ok(run(cpu, "f3 48 0f ae c2"));            /* rdfsbase rdx */
+        ck_assert_uint_eq(cpu->gpr[2], 0x123456789abcull);
+        cpu->gpr[0] = 0x0000800000000000ull;
+        expect_gp0(run(cpu, "f3 48 0f ae d8"));           /* wrgsbase rax: non-canonical */
+        ck_assert_uint_eq(cpu->seg[RC_SEG_GS].base, 0xffff8000deadbeefull);
+        expect_ud(run(cpu, "f0 f3 48 0f ae d0"));         /* LOCK */
+        drop(cpu);
+        cpu = mk((rc_vendor)v, M_PROT32, 0);
+        cpu->cr4 |= RC_CR4_FSGSBASE;
+        expect_ud(run(cpu, "f3 0f ae c0"));               /* outside 64-bit mode */
+        drop(cpu);
+    }
 }
 END_TEST
 
@@ -1154,6 +1192,7 @@ static Suite *sys_suite(void)
     tcase_add_test(t, mov_cr_priority_and_cpl);
     tcase_add_test(t, cr0_rules);
     tcase_add_test(t, cr4_rules);
+    tcase_add_test(t, fsgsbase);
     tcase_add_test(t, cr3_and_cr8);
     tcase_add_test(t, cr3_flushes_tlb);
     tcase_add_test(t, mov_dr_rules);

@@ -108,6 +108,7 @@ RC_HANDLER(ex_mov_cr);       /* 0F 20 0F 22 */
 RC_HANDLER(ex_mov_dr);       /* 0F 21 0F 23 */
 RC_HANDLER(ex_grp6);         /* 0F 00: SLDT STR LLDT LTR VERR VERW */
 RC_HANDLER(ex_grp7);         /* 0F 01: SGDT SIDT LGDT LIDT SMSW LMSW INVLPG SWAPGS RDTSCP ... */
+RC_HANDLER(ex_grp15);        /* 0F AE: RDFSBASE/RDGSBASE/WRFSBASE/WRGSBASE (the rest unsupported) */
 RC_HANDLER(ex_lar);          /* 0F 02 */
 RC_HANDLER(ex_lsl);          /* 0F 03 */
 RC_HANDLER(ex_clts);         /* 0F 06 */

@@ -1052,3 +1052,35 @@ RC_HANDLER(ex_arpl)
     set_zf(cpu, adjust);
     return RC_NOFAULT;
 }
+
+/* ------------------------------------------------------------------ 0F AE (group 15) */
+
+/* F3 (REX.W) 0F AE /0../3, register form: RDFSBASE, RDGSBASE, WRFSBASE,
+ * WRGSBASE. SDM Vol. 2B "RDFSBASE/RDGSBASE" and Vol. 2D "WRFSBASE/
+ * WRGSBASE": #UD with LOCK, outside 64-bit mode, or with CR4.FSGSBASE = 0;
+ * the 32-bit forms read the low half of the base (zero-extended into the
+ * register) and write a zero-extended base; a 64-bit write of a
+ * non-canonical value is #GP(0). The rest of the group (FXSAVE, XSAVE,
+ * fences, CLFLUSH...) belongs to state ringcore does not model. */
+RC_HANDLER(ex_grp15)
+{
+    unsigned op = (in->modrm >> 3) & 7;
+    if (in->mod != 3 || in->rep != RC_REP_F3 || op > 3 || in->opsize_prefix)
+        return rc_unsupported(cpu, "fxsave/xsave/fence/clflush group (0F AE)");
+    FAULT_NOERR_IF(cpu, in->lock, RC_EXC_UD, "LOCK prefix on RD/WR FS/GS BASE");
+    FAULT_NOERR_IF(cpu, !long64(cpu), RC_EXC_UD,
+                   "RD/WR FS/GS BASE outside 64-bit mode (SDM Vol. 2B RDFSBASE: #UD)");
+    FAULT_NOERR_IF(cpu, !(cpu->cr4 & RC_CR4_FSGSBASE), RC_EXC_UD,
+                   "RD/WR FS/GS BASE with CR4.FSGSBASE = 0 (SDM Vol. 2B RDFSBASE: #UD)");
+    unsigned size = in->opsize == 8 ? 8 : 4;
+    rc_segment *s = &cpu->seg[(op & 1) ? RC_SEG_GS : RC_SEG_FS];
+    if (op < 2) {
+        rc_set_gpr(cpu, in->rm, size, true, s->base);
+        return RC_NOFAULT;
+    }
+    uint64_t v = rc_get_gpr(cpu, in->rm, size, true);
+    FAULT_IF(cpu, !rc_is_canonical(v), RC_EXC_GP, 0,
+             "WRFSBASE/WRGSBASE with a non-canonical base (SDM Vol. 2D: #GP(0))");
+    s->base = v;
+    return RC_NOFAULT;
+}

@@ -133,7 +133,7 @@ const rc_model *rc_model_get(rc_vendor v)
     (CPUID_1_EDX_DE | CPUID_1_EDX_PSE | CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_PAE |     \
      CPUID_1_EDX_CX8 | CPUID_1_EDX_PGE | CPUID_1_EDX_CMOV)
 #define RC_LEAF1_ECX 0u
-#define RC_LEAF7_EBX 0u
+#define RC_LEAF7_EBX CPUID_7_EBX_FSGSBASE /* RD/WR FS/GS BASE (exec_sys.c ex_grp15) */
 #define RC_LEAF7_ECX 0u
 #define RC_LEAF81_EDX (CPUID_81_EDX_NX | CPUID_81_EDX_PAGE1GB | CPUID_81_EDX_LM)
 #define RC_LEAF81_ECX (CPUID_81_ECX_LAHF)

@@ -239,7 +239,7 @@ const rc_opdef rc_optable_0f[256] = {
     /* AB */ OP(ex_bt, "bts", M, IMM_NONE, ALL, 0),
     /* AC */ OP(ex_shxd, "shrd", M, IMM_BU, 0, 0),
     /* AD */ OP(ex_shxd, "shrd", M, IMM_NONE, 0, 0),
-    /* AE */ UNSUP("fxsave/xsave/fence group (0F AE)", M, IMM_NONE),
+    /* AE */ OP(ex_grp15, "grp15", M, IMM_NONE, 0, 0),
     /* AF */ OP(ex_imul2, "imul", M, IMM_NONE, 0, 0),
     /* B0 */ OP(ex_cmpxchg, "cmpxchg", M, IMM_NONE, ALL, B),
     /* B1 */ OP(ex_cmpxchg, "cmpxchg", M, IMM_NONE, ALL, 0),
