@@ -407,8 +407,8 @@ enum {
 
 static const char vectors_usage[] =
     "usage: ringcore vectors run [--json] [--verbose] [--name SUBSTR] PATH...\n"
-    "       ringcore vectors record --oracle unicorn|native PATH...\n"
-    "       ringcore vectors check --oracle unicorn|native [--verbose] PATH...\n"
+    "       ringcore vectors record --oracle unicorn|native|qemu PATH...\n"
+    "       ringcore vectors check --oracle unicorn|native|qemu [--verbose] PATH...\n"
     "\n"
     "Runs every test vector (docs/vectors.md) found in PATH (files, or directories\n"
     "searched recursively for *.json) on ringcore and compares the outcome with the\n"
@@ -714,6 +714,8 @@ static const rcv_backend *oracle_by_name(const char *name)
 {
     if (!strcmp(name, "native"))
         return &rcv_backend_native;
+    if (!strcmp(name, "qemu"))
+        return &rcv_backend_qemu;
 #ifdef RC_HAVE_UNICORN
     if (!strcmp(name, "unicorn"))
         return &rcv_backend_unicorn;
@@ -927,7 +929,7 @@ static int vectors_oracle(int argc, char **argv, bool record)
             verbose = true;
         } else if (is_opt(a, "--oracle")) {
             if (!(oracle = opt_value(argc, argv, &i, "--oracle", a)))
-                return usage_error("--oracle needs a value (unicorn or native)");
+                return usage_error("--oracle needs a value (unicorn, native or qemu)");
         } else if (a[0] == '-' && a[1]) {
             return usage_error("vectors %s: unknown option '%s'", argv[2], a);
         } else if (collect(a, true, &files)) {
@@ -939,7 +941,7 @@ static int vectors_oracle(int argc, char **argv, bool record)
     return usage_error("vectors: this ringcore was built without cJSON");
 #else
     if (!oracle)
-        return usage_error("vectors %s: --oracle unicorn|native is required", argv[2]);
+        return usage_error("vectors %s: --oracle unicorn|native|qemu is required", argv[2]);
     const rcv_backend *b = oracle_by_name(oracle);
     if (!b)
         return usage_error("vectors %s: oracle '%s' is not available in this build (built: "

@@ -35,6 +35,9 @@ global isr_table
 global test_ud2
 global kernel_stack_top
 global boot_header_copy
+global enter_ia32e
+global enter_legacy
+extern vstate
 extern kernel_main
 extern kernel_exception
 extern __bss_start
@@ -234,8 +237,168 @@ test_ud2:
     ud2
     ret
 
+; ---------------------------------------------------------------- entering a vector
+; kernel.c has installed everything but the last steps (tests/kernel/README.md,
+; "Entering the vector"). The state is read from `vstate` by absolute address,
+; so no register is needed to hold its address.
+
+; Load the GPRs but RSP/ESP from vstate: width 64 (IA-32e) or 32 (legacy), a
+; segment prefix for the legacy path (after DS became the vector's).
+%macro LOAD_GPRS64 0
+    mov rax, [vstate + VS_GPR + 8 * 0]
+    mov rcx, [vstate + VS_GPR + 8 * 1]
+    mov rdx, [vstate + VS_GPR + 8 * 2]
+    mov rbx, [vstate + VS_GPR + 8 * 3]
+    mov rbp, [vstate + VS_GPR + 8 * 5]
+    mov rsi, [vstate + VS_GPR + 8 * 6]
+    mov r8,  [vstate + VS_GPR + 8 * 8]
+    mov r9,  [vstate + VS_GPR + 8 * 9]
+    mov r10, [vstate + VS_GPR + 8 * 10]
+    mov r11, [vstate + VS_GPR + 8 * 11]
+    mov r12, [vstate + VS_GPR + 8 * 12]
+    mov r13, [vstate + VS_GPR + 8 * 13]
+    mov r14, [vstate + VS_GPR + 8 * 14]
+    mov r15, [vstate + VS_GPR + 8 * 15]
+    mov rdi, [vstate + VS_GPR + 8 * 7]
+%endmacro
+%macro LOAD_GPRS32 0
+    mov eax, [ss:vstate + VS_GPR + 8 * 0]
+    mov ecx, [ss:vstate + VS_GPR + 8 * 1]
+    mov edx, [ss:vstate + VS_GPR + 8 * 2]
+    mov ebx, [ss:vstate + VS_GPR + 8 * 3]
+    mov ebp, [ss:vstate + VS_GPR + 8 * 5]
+    mov esi, [ss:vstate + VS_GPR + 8 * 6]
+    mov edi, [ss:vstate + VS_GPR + 8 * 7]
+%endmacro
+
+bits 64
+; IA-32e vectors (long, compat): kernel.c has switched to the vector's CR3,
+; CR4, EFER, MSRs, CR0, GDT, LDTR, TR, data segments, FS/GS bases and IDT and
+; logged "enter". IRETQ pops RIP, CS, RFLAGS, RSP, SS in 64-bit mode at any
+; privilege level (SDM Vol. 2A IRET "IA-32e-MODE" operation; Vol. 3A 7.14.3),
+; so CPL, CS:RIP, RFLAGS and SS:RSP become exactly the vector's.
+enter_ia32e:
+    push qword [vstate + VS_SEG + 8 * 2]   ; SS
+    push qword [vstate + VS_GPR + 8 * 4]   ; RSP
+    push qword [vstate + VS_RFLAGS]
+    push qword [vstate + VS_SEG + 8 * 1]   ; CS
+    push qword [vstate + VS_RIP]
+    LOAD_GPRS64
+    iretq
+
+; Legacy vectors (prot32): kernel.c has written the MSRs but EFER, filled
+; the vector's PDEs 4..7 with the kernel's own page tables and the far
+; pointer; this leaves IA-32e mode per SDM Vol. 3A 10.8.5.4 "Switching Out of
+; IA-32e Mode" and installs the rest.
+enter_legacy:
+    cli
+    ; Step 1: to compatibility mode: a far return to the kernel's 32-bit code
+    ; segment (this code is identity-mapped, as the steps require).
+    push qword KSEL_CODE32
+    push qword .compat
+    o64 retf
+bits 32
+.compat:
+    ; Step 2: CR0.PG = 0 deactivates IA-32e mode (EFER.LMA = 0).
+    mov eax, cr0
+    and eax, ~CR0_PG
+    mov cr0, eax
+    ; Step 3: CR3 = the vector's page directory (32-bit paging).
+    mov eax, [vstate + VS_CR3]
+    mov cr3, eax
+    ; Step 4: EFER = the vector's, LME = 0 (the host refused vectors with LME).
+    mov ecx, MSR_EFER
+    mov eax, [vstate + VS_EFER]
+    mov edx, [vstate + VS_EFER + 4]
+    wrmsr
+    ; CR4 = the vector's (PAE = 0 selects 32-bit paging, SDM Vol. 3A 4.1.1).
+    mov eax, [vstate + VS_CR4]
+    mov cr4, eax
+    ; Step 5: CR0 = the vector's (PG = 1 enables legacy paging); the next
+    ; instruction is a branch, as the SDM asks after enabling paging.
+    mov eax, [vstate + VS_CR0]
+    mov cr0, eax
+    jmp .paged
+.paged:
+    mov eax, [vstate + VS_CR2]
+    mov cr2, eax
+    ; SDM Vol. 2A LGDT: in legacy mode the operand is a 2-byte limit and a
+    ; 4-byte base. The kernel's CS, SS, DS keep their cached descriptors.
+    lgdt [vstate + VS_GDTR + 6]
+    xor eax, eax
+    test dword [vstate + VS_FLAGS], RCK_VF_LOAD_LDTR
+    jz .ldtr
+    mov eax, [vstate + VS_LDTR]
+.ldtr:
+    lldt ax                           ; SDM Vol. 2A LLDT (a null selector is allowed)
+    test dword [vstate + VS_FLAGS], RCK_VF_LOAD_TR
+    jz .tr_done
+    ; SDM Vol. 2A LTR: #GP unless the descriptor is an available TSS; LTR
+    ; marks it busy. The standard GDT holds it busy (type 11), so the type
+    ; byte is made available for the LTR and then written back as the image
+    ; had it (tests/kernel/README.md: the GDT reads as the vector's).
+    mov edi, [vstate + VS_TR]
+    and edi, ~7
+    add edi, [vstate + VS_GDTR_BASE]
+    mov bl, [edi + 5]
+    mov al, bl
+    and al, ~2
+    mov [edi + 5], al
+    ltr [vstate + VS_TR]
+    mov [edi + 5], bl
+.tr_done:
+    ; Data segment registers (SDM Vol. 2B MOV: loaded from the vector's GDT
+    ; or LDT). DS last; after it the state is read through SS, which still
+    ; holds the kernel's flat data segment.
+    mov ax, [vstate + VS_SEG + 8 * 0]
+    mov es, ax
+    mov ax, [vstate + VS_SEG + 8 * 4]
+    mov fs, ax
+    mov ax, [vstate + VS_SEG + 8 * 5]
+    mov gs, ax
+    mov ax, [vstate + VS_SEG + 8 * 3]
+    mov ds, ax
+    ; The vector's IDT last: a fault before this goes to the kernel's IDT
+    ; (and ends the run before "enter" is logged).
+    lidt [ss:vstate + VS_IDTR + 6]
+    mov esi, msg_enter
+.log:
+    mov al, [ss:esi]
+    test al, al
+    jz .logged
+    out PORT_E9, al
+    inc esi
+    jmp .log
+.logged:
+    cmp dword [ss:vstate + VS_CPL], 0
+    jne .outer
+    ; CPL 0: IRET to the same privilege level pops no SS:ESP (SDM Vol. 2A
+    ; IRET "RETURN-TO-SAME-PRIVILEGE-LEVEL"), so its frame would have to lie
+    ; below the vector's ESP. Instead: POPFD (at CPL 0 it loads every flag
+    ; but RF, VM, VIF, VIP: the host refused vectors that set those or TF)
+    ; from the kernel's stack, then SS:ESP, then a far JMP through a pointer
+    ; read with a CS override (the kernel's readable flat code segment).
+    push dword [ss:vstate + VS_RFLAGS]
+    LOAD_GPRS32
+    popfd
+    mov ss, [cs:vstate + VS_SEG + 8 * 2]
+    mov esp, [cs:vstate + VS_GPR + 8 * 4]
+    jmp far [cs:vstate + VS_FAR]
+.outer:
+    ; CPL 1-3: IRETD to an outer level pops EIP, CS, EFLAGS, ESP, SS (SDM
+    ; Vol. 2A IRET "RETURN-TO-OUTER-PRIVILEGE-LEVEL").
+    push dword [ss:vstate + VS_SEG + 8 * 2] ; SS
+    push dword [ss:vstate + VS_GPR + 8 * 4] ; ESP
+    push dword [ss:vstate + VS_RFLAGS]
+    push dword [ss:vstate + VS_SEG + 8 * 1] ; CS
+    push dword [ss:vstate + VS_RIP]
+    LOAD_GPRS32
+    iretd
+bits 64
+
 ; ---------------------------------------------------------------- data
 section .rodata
+msg_enter:        db "ringcore-kernel: enter", 10, 0
 align 8
 isr_table:                            ; the 32 stubs' addresses, for kernel.c's IDT
 %assign v 0

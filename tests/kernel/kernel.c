@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../tools/lib/kimage.h"
+
 /* ---------------------------------------------------------------- layout
  * The header sector (layout.inc H_*; tests/support/kernel_disk.h). */
 struct rck_header {
@@ -50,6 +52,8 @@ enum {
 #define EFER_LMA (1ull << 10)
 
 /* Symbols of entry.asm. */
+extern void enter_ia32e(void) __attribute__((noreturn));
+extern void enter_legacy(void) __attribute__((noreturn));
 extern const uint64_t isr_table[32];
 extern void test_ud2(void);
 #define KSEL_CODE64 0x18
@@ -58,6 +62,16 @@ extern void test_ud2(void);
 /* GCC may emit calls to these even with -ffreestanding. */
 void *memset(void *d, int c, size_t n);
 void *memcpy(void *d, const void *s, size_t n);
+int memcmp(const void *a, const void *b, size_t n);
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+    const unsigned char *p = a, *q = b;
+    for (; n; n--, p++, q++)
+        if (*p != *q)
+            return *p - *q;
+    return 0;
+}
 
 void *memset(void *d, int c, size_t n)
 {
@@ -275,6 +289,206 @@ static void check_payload(const struct rck_header *h)
     }
 }
 
+/* ---------------------------------------------------------------- the vector
+ * tests/kernel/README.md "The vector payload" and "Entering the vector".
+ * The payload (at 32 MiB) is an rck_vstate followed by page records; the
+ * state is copied into vstate, which entry.asm reads by absolute address. */
+rck_vstate vstate __attribute__((aligned(16)));
+
+/* layout.inc's VS_* offsets. */
+_Static_assert(offsetof(rck_vstate, mode) == 0x010, "VS_MODE");
+_Static_assert(offsetof(rck_vstate, flags) == 0x028, "VS_FLAGS");
+_Static_assert(offsetof(rck_vstate, gpr) == 0x030, "VS_GPR");
+_Static_assert(offsetof(rck_vstate, rip) == 0x0b0, "VS_RIP");
+_Static_assert(offsetof(rck_vstate, rflags) == 0x0b8, "VS_RFLAGS");
+_Static_assert(offsetof(rck_vstate, cr0) == 0x0c0, "VS_CR0");
+_Static_assert(offsetof(rck_vstate, cr2) == 0x0c8, "VS_CR2");
+_Static_assert(offsetof(rck_vstate, cr3) == 0x0d0, "VS_CR3");
+_Static_assert(offsetof(rck_vstate, cr4) == 0x0d8, "VS_CR4");
+_Static_assert(offsetof(rck_vstate, efer) == 0x0e0, "VS_EFER");
+_Static_assert(offsetof(rck_vstate, seg) == 0x0e8, "VS_SEG");
+_Static_assert(offsetof(rck_vstate, ldtr) == 0x118, "VS_LDTR");
+_Static_assert(offsetof(rck_vstate, tr) == 0x120, "VS_TR");
+_Static_assert(offsetof(rck_vstate, gdtr_limit) == 0x128, "VS_GDTR");
+_Static_assert(offsetof(rck_vstate, gdtr_base) == 0x130, "VS_GDTR_BASE");
+_Static_assert(offsetof(rck_vstate, idtr_limit) == 0x138, "VS_IDTR");
+_Static_assert(offsetof(rck_vstate, far_ptr) == 0x158, "VS_FAR");
+_Static_assert(sizeof(rck_vstate) == 0x280, "rck_vstate");
+
+/* The kernel's page table for its window under a vector's 32-bit paging
+ * (the vector's PDE 7 points here). */
+static uint32_t legacy_pt[1024] __attribute__((aligned(4096)));
+
+#define MSR_FS_BASE 0xc0000100u
+#define MSR_GS_BASE 0xc0000101u
+#define KERNEL_WINDOW 0x1c00000ull      /* 28 MiB: layout.inc KERNEL_LOAD */
+#define WINDOW_PAGES 512u               /* 2 MiB (KERNEL_LIMIT - KERNEL_LOAD) in 4-KByte pages */
+#define VGA_BIOS_LO 0xa0000ull          /* the PC's VGA window and BIOS area: not RAM */
+#define VGA_BIOS_HI 0x100000ull
+#define PTE_P 1u
+#define PTE_RW 2u
+#define PTE_PS 0x80u                    /* SDM Vol. 3A 4.5: a PDE mapping a 2-MByte page */
+#define PAGE_2M 0x200000ull
+#define ADDR_MASK 0x000ffffffffff000ull
+#define PIC1_DATA 0x21                  /* 8259A OCW1 (interrupt mask) ports */
+#define PIC2_DATA 0xa1
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static void vector_error(const char *what)
+{
+    line_start();
+    put_str("error vector ");
+    put_str(what);
+    put_char('\n');
+    kernel_exit(EXIT_BAD_PAYLOAD);
+}
+
+/* Physical memory below 64 MiB is identity-mapped by the kernel's tables. */
+static void phys_zero(uint64_t pa, uint64_t len)
+{
+    uint64_t n = len / 8;
+    __asm__ volatile("rep stosq" : "+D"(pa), "+c"(n) : "a"(0ull) : "memory");
+}
+
+static void phys_copy(uint64_t pa, const void *src, uint64_t len)
+{
+    uint64_t n = len / 8;
+    __asm__ volatile("rep movsq" : "+D"(pa), "+S"(src), "+c"(n) : : "memory");
+}
+
+/* The vector's RAM: everything zero but the PC hole, then its pages. */
+static void load_ram(const rck_vpage *pg, uint64_t npages)
+{
+    phys_zero(0, VGA_BIOS_LO);
+    phys_zero(VGA_BIOS_HI, RCK_VEC_RAM - VGA_BIOS_HI);
+    for (uint64_t i = 0; i < npages; i++) {
+        uint64_t a = pg[i].addr;
+        if (a % RCK_VEC_PAGE || a >= RCK_VEC_RAM || (a >= VGA_BIOS_LO && a < VGA_BIOS_HI))
+            vector_error("page outside the vector's RAM");
+        phys_copy(a, pg[i].bytes, RCK_VEC_PAGE);
+    }
+}
+
+/* The kernel's window (28..30 MiB) stays mapped under the vector's paging:
+ * one entry that is zero in the vector's tables (the host checked) gets the
+ * kernel's identity mapping; README.md "The kernel's window". */
+static void map_kernel_ia32e(void)
+{
+    /* SDM Vol. 3A 4.5: PML4[0] -> PDPT[0] -> PD; PD[14] = the 2-MByte page
+     * at 28 MiB (supervisor, writable). */
+    uint64_t *pml4 = (uint64_t *)(uintptr_t)(vstate.cr3 & ADDR_MASK);
+    uint64_t *pdpt = (uint64_t *)(uintptr_t)(pml4[0] & ADDR_MASK);
+    uint64_t *pd = (uint64_t *)(uintptr_t)(pdpt[0] & ADDR_MASK);
+    pd[KERNEL_WINDOW / PAGE_2M] = KERNEL_WINDOW | PTE_P | PTE_RW | PTE_PS;
+}
+
+static void map_kernel_legacy(void)
+{
+    /* SDM Vol. 3A 4.3: 32-bit paging; PDE 7 covers 28..32 MiB and points at
+     * the kernel's page table, whose first 512 PTEs map 28..30 MiB. */
+    uint32_t *pd = (uint32_t *)(uintptr_t)(vstate.cr3 & 0xfffff000u);
+    for (unsigned k = 0; k < 1024; k++)
+        legacy_pt[k] = k < WINDOW_PAGES ? (uint32_t)(KERNEL_WINDOW + k * 4096ull) | PTE_P | PTE_RW
+                                        : 0;
+    pd[KERNEL_WINDOW >> 22] = (uint32_t)(uintptr_t)legacy_pt | PTE_P | PTE_RW;
+}
+
+static void write_msrs(void)
+{
+    for (uint64_t i = 0; i < vstate.nmsrs; i++)
+        wrmsr((uint32_t)vstate.msrs[i].index, vstate.msrs[i].value);
+}
+
+/* IA-32e vectors: everything from C, in an order the SDM allows while in
+ * 64-bit mode, the fallible steps first (a fault here reaches the kernel's
+ * IDT and is reported). entry.asm's enter_ia32e does the IRETQ. */
+static __attribute__((noreturn)) void enter_vector_ia32e(void)
+{
+    map_kernel_ia32e();
+    /* SDM Vol. 3A 4.10.4.1: MOV to CR3 flushes the (non-global) TLB entries.
+     * The vector's tables now map both the vector's world and this code. */
+    __asm__ volatile("mov %0, %%cr3" : : "r"(vstate.cr3) : "memory");
+    /* CR4.PAE and EFER.LME stay 1 in IA-32e mode (SDM Vol. 3A 10.8.5: clearing
+     * either would #GP; the host refused vectors without them). */
+    __asm__ volatile("mov %0, %%cr4" : : "r"(vstate.cr4) : "memory");
+    wrmsr(MSR_EFER, vstate.efer); /* LMA is read-only (SDM Vol. 3A 2.2.1) */
+    write_msrs();
+    __asm__ volatile("mov %0, %%cr0" : : "r"(vstate.cr0) : "memory");
+    __asm__ volatile("mov %0, %%cr2" : : "r"(vstate.cr2) : "memory");
+    /* SDM Vol. 2A LGDT/LIDT: 64-bit mode reads a 2-byte limit and an 8-byte
+     * base. The kernel's CS and SS keep their cached descriptors. */
+    __asm__ volatile("lgdt %0" : : "m"(*((const char *)&vstate.gdtr_limit + 6)) : "memory");
+    uint16_t ldtr = vstate.flags & RCK_VF_LOAD_LDTR ? (uint16_t)vstate.ldtr : 0;
+    __asm__ volatile("lldt %0" : : "r"(ldtr));
+    if (vstate.flags & RCK_VF_LOAD_TR) {
+        /* SDM Vol. 2A LTR: the descriptor must be an available TSS; LTR marks
+         * it busy. The type byte is written back as the image had it. */
+        volatile uint8_t *type = (volatile uint8_t *)(uintptr_t)(vstate.gdtr_base +
+                                                                  (vstate.tr & ~7ull) + 5);
+        uint8_t orig = *type;
+        *type = orig & (uint8_t)~2u;
+        __asm__ volatile("ltr %0" : : "r"((uint16_t)vstate.tr) : "memory");
+        *type = orig;
+    }
+    /* SDM Vol. 2B MOV: data segment registers from the vector's GDT/LDT;
+     * then the 64-bit FS/GS bases (SDM Vol. 3A 3.4.4: the MSRs hold the
+     * hidden bases). */
+    __asm__ volatile("mov %0, %%es" : : "r"((uint16_t)vstate.seg[0]));
+    __asm__ volatile("mov %0, %%ds" : : "r"((uint16_t)vstate.seg[3]));
+    __asm__ volatile("mov %0, %%fs" : : "r"((uint16_t)vstate.seg[4]));
+    __asm__ volatile("mov %0, %%gs" : : "r"((uint16_t)vstate.seg[5]));
+    wrmsr(MSR_FS_BASE, vstate.fs_base);
+    wrmsr(MSR_GS_BASE, vstate.gs_base);
+    __asm__ volatile("lidt %0" : : "m"(*((const char *)&vstate.idtr_limit + 6)) : "memory");
+    line_start();
+    put_str("enter\n");
+    enter_ia32e();
+}
+
+static __attribute__((noreturn)) void enter_vector_legacy(void)
+{
+    if (vstate.flags & RCK_VF_PAGING)
+        map_kernel_legacy();
+    write_msrs();
+    /* The far pointer of the CPL-0 entry: m16:32, EIP then CS. */
+    vstate.far_ptr = (uint32_t)vstate.rip | (vstate.seg[1] & 0xffff) << 32;
+    enter_legacy();
+}
+
+static void run_vector(const struct rck_header *h)
+{
+    const rck_vstate *st = (const rck_vstate *)(uintptr_t)h->payload_load;
+    if (h->payload_bytes < sizeof *st || memcmp(st->magic, RCK_VEC_MAGIC, 8))
+        return; /* not a vector payload */
+    if (st->version != RCK_VEC_VERSION || st->mode < RCK_VMODE_PROT32 ||
+        st->mode > RCK_VMODE_LONG || st->nmsrs > RCK_VEC_MAX_MSRS ||
+        st->npages > RCK_VEC_RAM / RCK_VEC_PAGE ||
+        sizeof *st + st->npages * sizeof(rck_vpage) > h->payload_bytes)
+        vector_error("header");
+    memcpy(&vstate, st, sizeof vstate);
+    line_start();
+    put_str("vector mode=");
+    put_str(st->mode == RCK_VMODE_LONG ? "long" : st->mode == RCK_VMODE_COMPAT ? "compat"
+                                                                              : "prot32");
+    put_str(" cpl=");
+    put_dec(st->cpl);
+    put_str(" pages=");
+    put_dec(st->npages);
+    put_char('\n');
+    /* No external interrupt may reach the vector: mask every IRQ at both
+     * 8259A PICs (OCW1; the BIOS left them on, the timer running). */
+    outb(PIC1_DATA, 0xff);
+    outb(PIC2_DATA, 0xff);
+    load_ram((const rck_vpage *)(st + 1), st->npages);
+    if (vstate.mode == RCK_VMODE_PROT32)
+        enter_vector_legacy();
+    enter_vector_ia32e();
+}
+
 /* ---------------------------------------------------------------- main */
 static void log_vendor(void)
 {
@@ -314,6 +528,7 @@ void kernel_main(const struct rck_header *h)
     }
     log_vendor();
     check_payload(h);
+    run_vector(h); /* returns only when the payload is not a vector */
     if (h->flags & RCK_FLAG_TEST_UD2)
         test_ud2();
     kernel_exit(EXIT_OK);

@@ -1,0 +1,36 @@
+/*
+ * kimage_host.h - the host side of the test kernel's vector payload
+ * (kimage.h holds the format, shared with the freestanding kernel).
+ */
+#ifndef RCT_KIMAGE_HOST_H
+#define RCT_KIMAGE_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/vector.h"
+
+/* The kernel's window: linear = physical 28..30 MiB (tests/kernel/layout.inc
+ * KERNEL_LOAD..KERNEL_LIMIT), mapped next to the vector's world by at most
+ * RCK_KERNEL_PDES page-directory entries the vector's image has zero. */
+#define RCK_KERNEL_WINDOW 0x1c00000ull
+#define RCK_KERNEL_WINDOW_END 0x1e00000ull
+#define RCK_KERNEL_PDES 1u
+
+/* Whether the test kernel can install v's state (cpu: the scenario built
+ * for v) exactly; -1 with the reason in why if not. */
+int rck_vector_check(const rcv_vector *v, rc_cpu *cpu, char *why, size_t n);
+
+/* The payload for v (rck_vstate + page records), malloc'd into *out. */
+int rck_vector_payload(const rcv_vector *v, rc_cpu *cpu, uint8_t **out, size_t *len, char *why,
+                       size_t n);
+
+/* The physical addresses of the page-directory entries the kernel fills to
+ * map its window under the vector's paging (zero in the vector's image;
+ * *count = 0 without paging): the IA-32e PD entry 14 (8 bytes) or the
+ * 32-bit-paging PDE 7 (4 bytes). -1 with why if impossible. */
+int rck_kernel_pdes(const uint8_t *ram, rcm_mode mode, uint64_t cr0, uint64_t cr3,
+                    uint64_t addr[RCK_KERNEL_PDES], unsigned *count, char *why, size_t n);
+
+#endif /* RCT_KIMAGE_HOST_H */

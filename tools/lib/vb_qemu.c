@@ -1,0 +1,965 @@
+/*
+ * vb_qemu.c - the QEMU backend: a vector run inside QEMU (TCG) through the
+ * test kernel (tests/kernel/README.md), its end state read from QEMU's
+ * monitor.
+ *
+ * run(): the scenario is built (rcv_scenario_build), turned into the
+ * kernel's payload (kimage.c), written into a copy of the kernel's disk
+ * image, and booted with qemu-system-x86_64 exactly as tools/kernel-run.sh
+ * does (TCG only, never KVM) plus a QMP socket. The kernel installs the
+ * state, logs "enter" on port 0xE9 and enters the vector. Every standard
+ * handler stub is HLT behind an interrupt gate, so a vector's end leaves
+ * QEMU's CPU halted (HMP "info registers": HLT=1); a triple fault ends QEMU
+ * (-no-reboot). The backend then reads the registers with "info registers"
+ * and all 16 MiB of the vector's RAM with "pmemsave", and quits QEMU.
+ *
+ * What it sees: the GPRs, RIP, RFLAGS, CPL, CR0/2/3/4, DR0-3/6/7, EFER, the
+ * eight segment registers with selector, base, limit and attributes, and
+ * memory (linear addresses translated through the final page tables, by
+ * the walker below, over QEMU's physical memory). Not: CR8, MSRs other than
+ * EFER and the FS/GS bases, and in 32-bit display (final CS not 64-bit)
+ * the upper halves of the GPRs and R8-R15 (QEMU prints EAX.., not RAX..).
+ */
+#ifdef RC_HAVE_CJSON
+
+#include <errno.h>
+#include <inttypes.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "lib/kimage.h"
+#include "lib/kimage_host.h"
+#include "lib/scenario.h"
+#include "lib/vb_qemu.h"
+#include "lib/vbackend.h"
+
+#define QEMU_BIN "qemu-system-x86_64"
+#define QEMU_MODEL "qemu64"
+#define DEFAULT_TIMEOUT_S 10.0
+#define SECTOR 512u
+#define CYLINDER (16u * 63u * SECTOR)
+/* tests/kernel/layout.inc: header sector fields. */
+#define H_MAGIC 0x00
+#define H_PAYLOAD_LBA 0x1c
+#define H_PAYLOAD_BYTES 0x20
+#define H_PAYLOAD_CRC32 0x28
+#define H_FLAGS 0x2c
+#define PAYLOAD_MAX 0x2000000u
+#define ENTER_LINE "ringcore-kernel: enter\n"
+#define RAM RCK_VEC_RAM
+#define PC_HOLE_LO 0xa0000ull
+#define PC_HOLE_HI 0x100000ull
+#define EFER_LMA (1ull << 10)
+#define CR0_PG (1ull << 31)
+#define CR4_PSE (1ull << 4)
+#define CR4_PAE (1ull << 5)
+#define MSR_EFER 0xc0000080u
+#define MSR_FS_BASE 0xc0000100u
+#define MSR_GS_BASE 0xc0000101u
+#define OP_INT_N 0xcd
+
+typedef struct qemu_ctx {
+    uint8_t *ram;            /* the final 16 MiB (physical), or NULL */
+    uint64_t cr0, cr3, cr4, efer;
+    bool fsgs_bases;         /* the FS/GS bases were shown (64-bit display) */
+    uint64_t fs_base, gs_base;
+    uint64_t gdt_base, idt_base;
+} qemu_ctx;
+
+/* ------------------------------------------------------------------ source */
+
+static const char *source(void)
+{
+    static char name[64];
+    if (name[0])
+        return name;
+    int major = 0, minor = 0;
+    FILE *p = popen(QEMU_BIN " --version 2>/dev/null", "r");
+    if (p) {
+        char line[256];
+        while (fgets(line, sizeof line, p))
+            if (sscanf(line, "QEMU emulator version %d.%d", &major, &minor) == 2)
+                break;
+        pclose(p);
+    }
+    snprintf(name, sizeof name, "qemu-%d.%d:" QEMU_MODEL, major, minor);
+    return name;
+}
+
+/* ------------------------------------------------------------------ can_judge */
+
+static bool can_judge(const rcv_vector *v, char *why, size_t n)
+{
+    const char *no = NULL;
+    if (v->m.mode != RCM_PROT32 && v->m.mode != RCM_COMPAT && v->m.mode != RCM_LONG)
+        no = "the test kernel enters prot32, compat and long vectors (real and prot16 later)";
+    for (unsigned i = 0; !no && i < v->nidt; i++)
+        if (v->idt[i].mask & (RCV_DF_RAW | RCV_DF_RAW_HI | RCV_DF_OFFSET | RCV_DF_SELECTOR))
+            no = "an IDT gate with its own handler address: the QEMU judge recognises a "
+                 "delivery by the standard handler stub it halts in";
+    for (unsigned i = 0; !no && i < v->nsegs; i++)
+        if (!v->segs[i].load)
+            no = "a segment register given by hidden-part fields: the kernel loads segment "
+                 "registers by selector, so a hidden part no descriptor holds cannot be made";
+    for (unsigned i = 0; !no && i < v->expect.nnot_judged; i++) {
+        const rcv_not_judged *nj = &v->expect.not_judged[i];
+        if (!strncmp(nj->source, "qemu", 4) && !strcmp(nj->fields, "*"))
+            no = nj->why ? nj->why : "the vector refuses this judge";
+    }
+    if (no && why)
+        snprintf(why, n, "%s", no);
+    return no == NULL;
+}
+
+/* ------------------------------------------------------------------ the disk */
+
+/* CRC-32 (IEEE 802.3 / zlib: reflected 0xEDB88320, init and final XOR ~0). */
+static uint32_t crc32_ieee(const uint8_t *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    while (n--) {
+        c ^= *p++;
+        for (int k = 0; k < 8; k++)
+            c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    }
+    return c ^ 0xffffffffu;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The built image: RC_KERNEL_IMAGE, else tests/kernel/disk.img next to the
+ * ringcore executable (the build directory). */
+static int kernel_image(char *path, size_t n, char *err, size_t en)
+{
+    const char *env = getenv("RC_KERNEL_IMAGE");
+    if (env && env[0]) {
+        snprintf(path, n, "%s", env);
+    } else {
+        char exe[4096];
+        ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (k <= 0) {
+            snprintf(err, en, "cannot find the test kernel: set RC_KERNEL_IMAGE");
+            return -1;
+        }
+        exe[k] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash)
+            *slash = 0;
+        if ((size_t)snprintf(path, n, "%s/tests/kernel/disk.img", exe) >= n) {
+            snprintf(err, en, "path too long: set RC_KERNEL_IMAGE");
+            return -1;
+        }
+    }
+    if (access(path, R_OK)) {
+        snprintf(err, en, "no test kernel image at %s (build it: make build; or set "
+                 "RC_KERNEL_IMAGE)", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* A copy of the kernel's sectors before payload_lba, the payload, zeros to
+ * a whole cylinder (tests/kernel/README.md "Disk layout"). */
+static int write_disk(const char *base, const char *out, const uint8_t *payload, size_t len,
+                      char *err, size_t n)
+{
+    if (len > PAYLOAD_MAX) {
+        snprintf(err, n, "payload of %zu bytes is larger than the kernel loads", len);
+        return -1;
+    }
+    FILE *f = fopen(base, "rb");
+    uint8_t hdr[SECTOR * 2];
+    if (!f || fread(hdr, 1, sizeof hdr, f) != sizeof hdr || memcmp(hdr + SECTOR, "RCKDISK1", 8)) {
+        snprintf(err, n, "%s: not the test kernel's disk image", base);
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    uint32_t lba = get32(hdr + SECTOR + H_PAYLOAD_LBA);
+    size_t head = (size_t)lba * SECTOR;
+    size_t total = head + (len + SECTOR - 1) / SECTOR * SECTOR;
+    total = (total + CYLINDER - 1) / CYLINDER * CYLINDER;
+    uint8_t *img = calloc(1, total);
+    if (!img || fseek(f, 0, SEEK_SET) || fread(img, 1, head, f) != head) {
+        snprintf(err, n, "%s: cannot read the kernel's sectors", base);
+        fclose(f);
+        free(img);
+        return -1;
+    }
+    fclose(f);
+    memcpy(img + head, payload, len);
+    uint8_t *h = img + SECTOR;
+    put32(h + H_PAYLOAD_BYTES, (uint32_t)len);
+    put32(h + H_PAYLOAD_CRC32, crc32_ieee(payload, len));
+    put32(h + H_FLAGS, 0);
+    f = fopen(out, "wb");
+    int r = f && fwrite(img, 1, total, f) == total ? 0 : -1;
+    if (f && fclose(f))
+        r = -1;
+    free(img);
+    if (r)
+        snprintf(err, n, "%s: cannot write: %s", out, strerror(errno));
+    return r;
+}
+
+/* ------------------------------------------------------------------ QEMU and QMP */
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec t = { 0, (long)ms * 1000000L };
+    nanosleep(&t, NULL);
+}
+
+typedef struct qmp {
+    int fd;
+    char buf[1 << 16];
+    size_t len;
+} qmp;
+
+/* One line (a JSON object) from QMP, or NULL on timeout/EOF. */
+static char *qmp_line(qmp *q, double deadline)
+{
+    for (;;) {
+        char *nl = memchr(q->buf, '\n', q->len);
+        if (nl) {
+            size_t k = (size_t)(nl - q->buf);
+            char *line = malloc(k + 1);
+            if (!line)
+                return NULL;
+            memcpy(line, q->buf, k);
+            line[k] = 0;
+            memmove(q->buf, nl + 1, q->len - k - 1);
+            q->len -= k + 1;
+            return line;
+        }
+        double left = deadline - now_s();
+        if (left <= 0 || q->len == sizeof q->buf)
+            return NULL;
+        struct pollfd p = { q->fd, POLLIN, 0 };
+        if (poll(&p, 1, (int)(left * 1000) + 1) <= 0)
+            return NULL;
+        ssize_t got = read(q->fd, q->buf + q->len, sizeof q->buf - q->len);
+        if (got <= 0)
+            return NULL;
+        q->len += (size_t)got;
+    }
+}
+
+/* Send a command; the parsed reply ({"return": ...} or {"error": ...}),
+ * events skipped, or NULL. */
+static cJSON *qmp_cmd(qmp *q, const char *json, double deadline)
+{
+    size_t n = strlen(json);
+    if (write(q->fd, json, n) != (ssize_t)n || write(q->fd, "\n", 1) != 1)
+        return NULL;
+    for (;;) {
+        char *line = qmp_line(q, deadline);
+        if (!line)
+            return NULL;
+        cJSON *o = cJSON_Parse(line);
+        free(line);
+        if (o && (cJSON_GetObjectItemCaseSensitive(o, "return") ||
+                  cJSON_GetObjectItemCaseSensitive(o, "error")))
+            return o;
+        cJSON_Delete(o);
+    }
+}
+
+/* HMP through QMP: the text an HMP command prints (malloc'd), or NULL. */
+static char *hmp(qmp *q, const char *cmd, double deadline)
+{
+    char json[512];
+    snprintf(json, sizeof json,
+             "{\"execute\":\"human-monitor-command\",\"arguments\":{\"command-line\":\"%s\"}}",
+             cmd);
+    cJSON *o = qmp_cmd(q, json, deadline);
+    const cJSON *r = o ? cJSON_GetObjectItemCaseSensitive(o, "return") : NULL;
+    char *s = cJSON_IsString(r) ? strdup(r->valuestring) : NULL;
+    cJSON_Delete(o);
+    return s;
+}
+
+typedef struct qrun {
+    char dir[256];
+    pid_t pid;
+    int status;              /* when exited */
+    bool exited;
+} qrun;
+
+static int spawn_qemu(qrun *qr, const char *disk, rc_vendor vendor, char *err, size_t n)
+{
+    char drive[600], debugcon[300], qmpopt[300], cpu[64], out[300];
+    /* QEMU's -drive parser needs commas in the file name doubled; ours has none. */
+    snprintf(drive, sizeof drive, "file=%s,format=raw,if=ide,index=0,media=disk,snapshot=on",
+             disk);
+    snprintf(debugcon, sizeof debugcon, "file:%s/e9.raw", qr->dir);
+    snprintf(qmpopt, sizeof qmpopt, "unix:%s/qmp,server=on,wait=off", qr->dir);
+    snprintf(cpu, sizeof cpu, QEMU_MODEL ",vendor=%s",
+             vendor == RC_VENDOR_AMD ? "AuthenticAMD" : "GenuineIntel");
+    snprintf(out, sizeof out, "%s/qemu.out", qr->dir);
+    /* tools/kernel-run.sh's command line, plus the QMP socket. -accel tcg is
+     * the only accelerator: never KVM (this project's /dev/kvm may be a
+     * software KVM). */
+    char *argv[] = { QEMU_BIN, "-accel", "tcg", "-machine", "pc", "-cpu", cpu, "-m", "64",
+                     "-smp", "1", "-nodefaults", "-display", "none", "-no-reboot",
+                     "-drive", drive, "-debugcon", debugcon,
+                     "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                     "-qmp", qmpopt, NULL };
+    pid_t pid = fork();
+    if (pid < 0) {
+        snprintf(err, n, "fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in >= 0)
+            dup2(in, 0);
+        if (o >= 0) {
+            dup2(o, 1);
+            dup2(o, 2);
+        }
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    qr->pid = pid;
+    return 0;
+}
+
+static bool poll_exit(qrun *qr)
+{
+    if (!qr->exited && waitpid(qr->pid, &qr->status, WNOHANG) == qr->pid)
+        qr->exited = true;
+    return qr->exited;
+}
+
+static void stop_qemu(qrun *qr, qmp *q)
+{
+    if (q && q->fd >= 0 && !poll_exit(qr)) {
+        cJSON_Delete(qmp_cmd(q, "{\"execute\":\"quit\"}", now_s() + 2));
+    }
+    for (int i = 0; i < 200 && !poll_exit(qr); i++)
+        sleep_ms(5);
+    if (!qr->exited) {
+        kill(qr->pid, SIGKILL);
+        waitpid(qr->pid, &qr->status, 0);
+        qr->exited = true;
+    }
+}
+
+static char *read_text(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, k = 0;
+    char *s = malloc(cap + 1);
+    size_t got;
+    while (s && (got = fread(s + k, 1, cap - k, f)) > 0) {
+        k += got;
+        if (k == cap) {
+            char *t = realloc(s, 2 * cap + 1);
+            if (!t) {
+                free(s);
+                s = NULL;
+                break;
+            }
+            s = t;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (s)
+        s[k] = 0;
+    if (len)
+        *len = k;
+    return s;
+}
+
+static void remove_dir(const char *dir)
+{
+    static const char *const files[] = { "disk.img", "e9.raw", "qmp", "qemu.out", "mem.bin" };
+    char p[400];
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+/* ------------------------------------------------------------------ info registers */
+
+/* "KEY=hex" anywhere in s. */
+static bool find_hex(const char *s, const char *key, uint64_t *v)
+{
+    const char *p = strstr(s, key);
+    if (!p)
+        return false;
+    char *end;
+    errno = 0;
+    *v = strtoull(p + strlen(key), &end, 16);
+    return end != p + strlen(key) && !errno;
+}
+
+/* A segment line "ES =0000 0000000000000000 ffffffff 00cf9300": selector,
+ * base, limit (already scaled), and the descriptor's attribute bits as they
+ * sit in its high dword (QEMU's SegmentCache.flags; SDM Vol. 3A 3.4.5
+ * Figure 3-8: type 11:8, S 12, DPL 14:13, P 15, AVL 20, L 21, D/B 22, G 23). */
+static bool parse_seg(const char *s, const char *key, rc_segment *g)
+{
+    const char *p = strstr(s, key);
+    unsigned sel, lim, fl;
+    unsigned long long base;
+    if (!p || sscanf(p + strlen(key), "%x %llx %x %x", &sel, &base, &lim, &fl) != 4)
+        return false;
+    memset(g, 0, sizeof *g);
+    g->selector = (uint16_t)sel;
+    g->base = base;
+    g->limit = lim;
+    g->type = (fl >> 8) & 0xf;
+    g->s = (fl >> 12) & 1;
+    g->dpl = (fl >> 13) & 3;
+    g->present = (fl >> 15) & 1;
+    g->avl = (fl >> 20) & 1;
+    g->l = (fl >> 21) & 1;
+    g->db = (fl >> 22) & 1;
+    g->g = (fl >> 23) & 1;
+    /* QEMU keeps no "unusable" bit: a null selector load leaves P = 0 (a
+     * register can hold a not-present descriptor no other way). */
+    g->unusable = !g->present;
+    return true;
+}
+
+/* Whether v's expectation names GPR/RIP id with a 64-bit name. */
+static bool expects_wide(const rcv_vector *v, unsigned id)
+{
+    for (unsigned i = 0; i < v->expect.nregs; i++)
+        if (v->expect.regs[i].id == id && v->expect.regs[i].width == 64)
+            return true;
+    return false;
+}
+
+static int parse_regs(const rcv_vector *v, const char *s, rcv_result *r, qemu_ctx *c, char *err,
+                      size_t n)
+{
+    static const char *const wide[16] = { "RAX=", "RCX=", "RDX=", "RBX=", "RSP=", "RBP=",
+                                          "RSI=", "RDI=", "R8 =", "R9 =", "R10=", "R11=",
+                                          "R12=", "R13=", "R14=", "R15=" };
+    static const char *const narrow[8] = { "EAX=", "ECX=", "EDX=", "EBX=", "ESP=", "EBP=",
+                                           "ESI=", "EDI=" };
+    /* QEMU prints 64-bit registers only when CS is a 64-bit code segment
+     * (x86_cpu_dump_state: HF_CS64_MASK); otherwise EAX.. and 32-bit bases. */
+    bool is64 = strstr(s, "RAX=") != NULL;
+    for (unsigned i = 0; i < (is64 ? 16u : 8u); i++) {
+        if (!find_hex(s, is64 ? wide[i] : narrow[i], &r->reg[i])) {
+            snprintf(err, n, "QEMU's info registers has no %s", is64 ? wide[i] : narrow[i]);
+            return -1;
+        }
+        if (is64 || !expects_wide(v, i))
+            r->reg_valid |= 1ull << i;
+    }
+    uint64_t x;
+    if (!find_hex(s, is64 ? "RIP=" : "EIP=", &r->reg[RC_REG_RIP]) ||
+        !find_hex(s, is64 ? "RFL=" : "EFL=", &r->reg[RC_REG_RFLAGS]) ||
+        !find_hex(s, "CPL=", &x)) {
+        snprintf(err, n, "QEMU's info registers has no RIP/RFLAGS/CPL");
+        return -1;
+    }
+    r->reg[RC_REG_CPL] = x;
+    r->reg_valid |= 1ull << RC_REG_RFLAGS | 1ull << RC_REG_CPL;
+    if (is64 || !expects_wide(v, RC_REG_RIP))
+        r->reg_valid |= 1ull << RC_REG_RIP;
+    static const struct { const char *key; rc_reg id; } ctl[] = {
+        { "CR0=", RC_REG_CR0 }, { "CR2=", RC_REG_CR2 }, { "CR3=", RC_REG_CR3 },
+        { "CR4=", RC_REG_CR4 }, { "DR0=", RC_REG_DR0 }, { "DR1=", RC_REG_DR1 },
+        { "DR2=", RC_REG_DR2 }, { "DR3=", RC_REG_DR3 }, { "DR6=", RC_REG_DR6 },
+        { "DR7=", RC_REG_DR7 }, { "EFER=", RC_REG_EFER },
+    };
+    for (size_t i = 0; i < sizeof ctl / sizeof ctl[0]; i++)
+        if (find_hex(s, ctl[i].key, &r->reg[ctl[i].id]))
+            r->reg_valid |= 1ull << ctl[i].id;
+    static const char *const segs[RC_SEG_COUNT] = { "ES =", "CS =", "SS =", "DS =",
+                                                    "FS =", "GS =", "LDT=", "TR =" };
+    for (unsigned i = 0; i < RC_SEG_COUNT; i++)
+        if (parse_seg(s, segs[i], &r->seg[i]))
+            r->seg_valid |= 1u << i;
+    c->cr0 = r->reg[RC_REG_CR0];
+    c->cr3 = r->reg[RC_REG_CR3];
+    c->cr4 = r->reg[RC_REG_CR4];
+    c->efer = r->reg[RC_REG_EFER];
+    uint64_t lim;
+    const char *g = strstr(s, "GDT=");
+    unsigned long long b;
+    if (g && sscanf(g + 4, "%llx %" SCNx64, &b, &lim) == 2)
+        c->gdt_base = b;
+    g = strstr(s, "IDT=");
+    if (g && sscanf(g + 4, "%llx %" SCNx64, &b, &lim) == 2)
+        c->idt_base = b;
+    c->fsgs_bases = is64;
+    c->fs_base = r->seg[RC_SEG_FS].base;
+    c->gs_base = r->seg[RC_SEG_GS].base;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ memory */
+
+static uint64_t ram64(const qemu_ctx *c, uint64_t pa, bool *ok)
+{
+    if (pa + 8 > RAM) {
+        *ok = false;
+        return 0;
+    }
+    uint64_t v;
+    memcpy(&v, c->ram + pa, 8);
+    return v;
+}
+
+/* Linear -> physical through the final paging structures (SDM Vol. 3A
+ * 4.3 32-bit paging, 4 KiB and, with CR4.PSE, 4 MiB pages; 4.5 4-level
+ * paging with 4 KiB, 2 MiB and 1 GiB pages). Presence only: the judge reads
+ * what is there, it does not check permissions. */
+static bool translate(const qemu_ctx *c, uint64_t lin, uint64_t *pa)
+{
+    bool ok = true;
+    if (!(c->cr0 & CR0_PG)) {
+        *pa = lin & 0xffffffffu;
+        return true;
+    }
+    if (c->efer & EFER_LMA) {
+        uint64_t e = c->cr3 & 0x000ffffffffff000ull;
+        for (int level = 3; level >= 0; level--) {
+            e = ram64(c, (e & 0x000ffffffffff000ull) + 8 * ((lin >> (12 + 9 * level)) & 511), &ok);
+            if (!ok || !(e & 1))
+                return false;
+            if (level > 0 && level < 3 && (e & 0x80)) {
+                uint64_t size = 1ull << (12 + 9 * level);
+                *pa = (e & 0x000fffffffffe000ull & ~(size - 1)) | (lin & (size - 1));
+                return true;
+            }
+        }
+        *pa = (e & 0x000ffffffffff000ull) | (lin & 0xfff);
+        return true;
+    }
+    if (c->cr4 & CR4_PAE)
+        return false; /* PAE paging: not a mode the kernel enters */
+    lin &= 0xffffffffu;
+    uint32_t pde, pte;
+    uint64_t a = (c->cr3 & 0xfffff000u) + 4 * (lin >> 22);
+    if (a + 4 > RAM)
+        return false;
+    memcpy(&pde, c->ram + a, 4);
+    if (!(pde & 1))
+        return false;
+    if ((pde & 0x80) && (c->cr4 & CR4_PSE)) {
+        *pa = (pde & 0xffc00000u) | (lin & 0x3fffff);
+        return true;
+    }
+    a = (pde & 0xfffff000u) + 4 * ((lin >> 12) & 1023);
+    if (a + 4 > RAM)
+        return false;
+    memcpy(&pte, c->ram + a, 4);
+    if (!(pte & 1))
+        return false;
+    *pa = (pte & 0xfffff000u) | (lin & 0xfff);
+    return true;
+}
+
+static int rd_mem(void *ctx, uint64_t linear, void *buf, size_t len)
+{
+    const qemu_ctx *c = ctx;
+    uint8_t *out = buf;
+    while (len) {
+        uint64_t pa;
+        size_t chunk = 0x1000 - (linear & 0xfff);
+        if (chunk > len)
+            chunk = len;
+        if (!c->ram || !translate(c, linear, &pa) || pa + chunk > RAM ||
+            (pa < PC_HOLE_HI && pa + chunk > PC_HOLE_LO))
+            return -1;
+        memcpy(out, c->ram + pa, chunk);
+        out += chunk;
+        linear += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
+
+static int rd_msr(void *ctx, uint32_t index, uint64_t *value)
+{
+    const qemu_ctx *c = ctx;
+    if (index == MSR_EFER) {
+        *value = c->efer;
+        return 0;
+    }
+    if (c->fsgs_bases && (index == MSR_FS_BASE || index == MSR_GS_BASE)) {
+        *value = index == MSR_FS_BASE ? c->fs_base : c->gs_base;
+        return 0;
+    }
+    return -1;
+}
+
+static uint64_t rd_le(const qemu_ctx *c, uint64_t lin, unsigned size, bool *ok)
+{
+    uint8_t b[8] = { 0 };
+    if (rd_mem((void *)c, lin, b, size))
+        *ok = false;
+    uint64_t v = 0;
+    for (int i = (int)size - 1; i >= 0; i--)
+        v = v << 8 | b[i];
+    return v;
+}
+
+/* ------------------------------------------------------------------ the end */
+
+/* SDM Vol. 3A 7.3.1 Table 7-1 (6.3.1 in older editions): exceptions that
+ * push an error code; AMD APM Vol. 2 8.2: #VC (29), #SX (30). */
+static bool pushes_error_code(unsigned v)
+{
+    return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
+
+/* The base of the code segment a frame's CS selector names, read from the
+ * final GDT or (TI = 1) LDT; 0 for a 64-bit code segment (SDM Vol. 3A
+ * 3.4.4) or when the descriptor cannot be read. */
+static uint64_t cs_base(const qemu_ctx *c, const rcv_result *r, uint16_t sel)
+{
+    bool ok = true;
+    uint64_t table = (sel & 4) ? r->seg[RC_SEG_LDTR].base : c->gdt_base;
+    uint64_t d = rd_le(c, table + (sel & ~7u), 8, &ok);
+    if (!ok || (d >> 53 & 1))
+        return 0;
+    /* SDM Vol. 3A 3.4.5 Figure 3-8: base 23:0 in bits 39:16, 31:24 in 63:56. */
+    return ((d >> 16) & 0xffffff) | ((d >> 56) & 0xff) << 24;
+}
+
+/* The end of a halted run. Every standard handler stub is HLT behind an
+ * interrupt gate (docs/standard-machine.md), so a delivery runs on into the
+ * stub's first HLT; QEMU's RIP is then the stub + 1 (HLT is one byte and
+ * QEMU reports the address after it, as for any HLT). A vector's exception
+ * end is the state right after the delivery (docs/vectors.md), so RIP is
+ * given back as the stub; nothing else changes with a HLT. Any other halt
+ * (CPL 0 only: HLT at CPL > 0 is #GP) is a "hlt" end as QEMU shows it. */
+static int judge_halt(qemu_ctx *c, rcv_result *r, char *err, size_t n)
+{
+    uint64_t at = r->seg[RC_SEG_CS].base + r->reg[RC_REG_RIP] - 1;
+    if (at < RCM_HANDLERS || at >= RCM_HANDLERS + 256 * RCM_HANDLER_STRIDE ||
+        (at - RCM_HANDLERS) % RCM_HANDLER_STRIDE) {
+        r->end = RCV_END_HLT;
+        return 0;
+    }
+    unsigned vec = (unsigned)((at - RCM_HANDLERS) / RCM_HANDLER_STRIDE);
+    r->reg[RC_REG_RIP] -= 1;
+    /* The frame (docs/vectors.md "The frame"): IA-32e 8-byte slots, always
+     * SS:RSP (SDM Vol. 3A 7.14.2); legacy 4-byte slots (2-byte through a
+     * 16-bit gate, types 6/7), SS:ESP only on a privilege change (7.12.1). */
+    bool lma = c->efer & EFER_LMA, ok = true;
+    unsigned slot = lma ? 8 : 4;
+    if (!lma) {
+        uint64_t gate = rd_le(c, c->idt_base + 8ull * vec, 8, &ok);
+        unsigned type = (gate >> 40) & 0xf;
+        if (ok && (type == 6 || type == 7))
+            slot = 2;
+    }
+    uint64_t ssb = lma ? 0 : r->seg[RC_SEG_SS].base;
+    uint64_t smask = lma ? ~0ull : r->seg[RC_SEG_SS].db ? 0xffffffffull : 0xffffull;
+    uint64_t vmask = slot == 8 ? ~0ull : slot == 4 ? 0xffffffffull : 0xffffull;
+    uint64_t sp = r->reg[RC_REG_RSP];
+#define SLOT(k) (rd_le(c, ssb + ((sp + (uint64_t)(k) * slot) & smask), slot, &ok) & vmask)
+    /* INT n pushes no error code even for vectors whose exceptions do. It is
+     * recognised by its bytes: CD n right before the return address of a
+     * frame without error code (docs/vectors.md: a CD opcode is an "int" end). */
+    uint64_t a_rip = SLOT(0), a_cs = SLOT(1) & 0xffff;
+    uint64_t ret = cs_base(c, r, (uint16_t)a_cs) + a_rip;
+    if (!lma)
+        ret &= 0xffffffffull;
+    uint8_t b[2];
+    bool int_n = ok && ret >= 2 && !rd_mem(c, ret - 2, b, 2) && b[0] == OP_INT_N && b[1] == vec;
+    r->end = int_n ? RCV_END_INT : RCV_END_EXCEPTION;
+    r->vector = (int)vec;
+    r->has_error_code = !int_n && pushes_error_code(vec);
+    unsigned k = 0;
+    if (r->has_error_code)
+        r->error_code = (uint32_t)SLOT(k++);
+    r->frame_rip = SLOT(k);
+    r->frame_cs = SLOT(k + 1) & 0xffff;
+    r->frame_rflags = SLOT(k + 2);
+    r->frame_mask = RCV_FR_RIP | RCV_FR_CS | RCV_FR_RFLAGS;
+    if (lma || (r->frame_cs & 3) != r->reg[RC_REG_CPL]) {
+        r->frame_rsp = SLOT(k + 3);
+        r->frame_ss = SLOT(k + 4) & 0xffff;
+        r->frame_mask |= RCV_FR_RSP | RCV_FR_SS;
+    }
+#undef SLOT
+    if (!ok) {
+        snprintf(err, n, "QEMU halted in handler stub %u but its frame at SS:RSP 0x%llx is not "
+                 "readable", vec, (unsigned long long)sp);
+        return -1;
+    }
+    /* A fault of the kernel's last instruction (IRET / far JMP into the vector)
+     * is delivered through the vector's IDT too; its frame points into the
+     * kernel (16..32 MiB): QEMU refused the state, the vector never ran. */
+    uint64_t from = cs_base(c, r, (uint16_t)r->frame_cs) + r->frame_rip;
+    if (from >= RCK_KERNEL_WINDOW && from < RCK_KERNEL_WINDOW_END) {
+        snprintf(err, n, "QEMU refused the vector's state: vector %u (error code 0x%x) was "
+                 "raised by the kernel's entry instruction at 0x%llx", vec, r->error_code,
+                 (unsigned long long)from);
+        return -1;
+    }
+    /* The kernel's window is mapped under the vector's paging (README.md):
+     * a page fault there would not be the standard machine's. */
+    uint64_t cr2 = r->reg[RC_REG_CR2];
+    if (vec == 14 && !int_n && cr2 >= RCK_KERNEL_WINDOW && cr2 < RCK_KERNEL_WINDOW_END) {
+        snprintf(err, n, "the vector touched linear 0x%llx, inside the kernel's window "
+                 "0x%llx-0x%llx, which is mapped there", (unsigned long long)cr2,
+                 (unsigned long long)RCK_KERNEL_WINDOW, (unsigned long long)RCK_KERNEL_WINDOW_END);
+        return -1;
+    }
+    /* QEMU 7.2 (TCG) never sets RF in the RFLAGS image it pushes for a
+     * fault; the SDM (Vol. 3A 18.3.1.1) and the CPU push RF = 1 for every
+     * fault but an instruction breakpoint. So the frame's RFLAGS of a fault
+     * end is not judged (RC_QEMU_JUDGE_RF=1 judges it anyway, to show the
+     * difference). Traps (#BP, #OF) and INT n keep it. */
+    bool trap = int_n || vec == RC_EXC_BP || vec == RC_EXC_OF;
+    const char *strict = getenv("RC_QEMU_JUDGE_RF");
+    if (!trap && !(strict && strict[0] == '1'))
+        r->frame_mask &= ~(unsigned)RCV_FR_RFLAGS;
+    return 0;
+}
+
+static double timeout_s(void)
+{
+    const char *e = getenv("RC_QEMU_TIMEOUT");
+    double t = e ? atof(e) : 0;
+    return t > 0 ? t : DEFAULT_TIMEOUT_S;
+}
+
+/* The kernel's last log line (its error), for messages. */
+static void last_line(const char *log, char *out, size_t n)
+{
+    const char *end = log + strlen(log), *p;
+    while (end > log && end[-1] == '\n')
+        end--;
+    for (p = end; p > log && p[-1] != '\n'; p--)
+        ;
+    snprintf(out, n, "%.*s", (int)(end - p), p);
+}
+
+static int connect_qmp(qrun *qr, qmp *q, double deadline, char *err, size_t n)
+{
+    struct sockaddr_un a;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    if ((size_t)snprintf(a.sun_path, sizeof a.sun_path, "%s/qmp", qr->dir) >= sizeof a.sun_path) {
+        snprintf(err, n, "temporary directory name too long for a socket: %s", qr->dir);
+        return -1;
+    }
+    q->len = 0;
+    while (now_s() < deadline && !poll_exit(qr)) {
+        q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (q->fd >= 0 && !connect(q->fd, (struct sockaddr *)&a, sizeof a)) {
+            char *greeting = qmp_line(q, deadline);
+            free(greeting);
+            cJSON *o = qmp_cmd(q, "{\"execute\":\"qmp_capabilities\"}", deadline);
+            bool good = o && cJSON_GetObjectItemCaseSensitive(o, "return");
+            cJSON_Delete(o);
+            if (good)
+                return 0;
+        }
+        if (q->fd >= 0)
+            close(q->fd);
+        q->fd = -1;
+        sleep_ms(5);
+    }
+    snprintf(err, n, "could not talk to QEMU's QMP socket (see %s/qemu.out)", qr->dir);
+    return -1;
+}
+
+static void release(rcv_result *r)
+{
+    qemu_ctx *c = r->ctx;
+    if (c) {
+        free(c->ram);
+        free(c);
+    }
+    r->ctx = NULL;
+}
+
+/* Only the expected MSRs QEMU shows (EFER; FS/GS base in 64-bit display). */
+static bool msrs_visible(const rcv_vector *v, const qemu_ctx *c)
+{
+    for (unsigned i = 0; i < v->expect.nmsrs; i++) {
+        uint64_t x;
+        if (rd_msr((void *)c, v->expect.msrs[i].index, &x))
+            return false;
+    }
+    return true;
+}
+
+static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
+{
+    memset(r, 0, sizeof *r);
+    r->vector = -1;
+    if (!can_judge(v, err, n))
+        return -1;
+    rc_cpu *cpu;
+    if (rcv_scenario_build(v, &cpu, err, n))
+        return -1;
+    uint8_t *payload = NULL;
+    size_t plen = 0;
+    uint64_t pdes[RCK_KERNEL_PDES], cr0 = 0, cr3 = 0;
+    unsigned npde = 0;
+    rc_get_reg(cpu, RC_REG_CR0, &cr0);
+    rc_get_reg(cpu, RC_REG_CR3, &cr3);
+    int bad = rck_vector_payload(v, cpu, &payload, &plen, err, n) ||
+              rck_kernel_pdes(rc_ram_ptr(cpu, 0, RAM), v->m.mode, cr0, cr3, pdes, &npde, err, n);
+    rc_destroy(cpu);
+    char base[4096];
+    if (bad || kernel_image(base, sizeof base, err, n)) {
+        free(payload);
+        return -1;
+    }
+    qrun qr;
+    memset(&qr, 0, sizeof qr);
+    const char *tmp = getenv("TMPDIR");
+    snprintf(qr.dir, sizeof qr.dir, "%s/rcqemu.XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(qr.dir)) {
+        snprintf(err, n, "mkdtemp: %s", strerror(errno));
+        free(payload);
+        return -1;
+    }
+    char disk[400], path[400];
+    snprintf(disk, sizeof disk, "%s/disk.img", qr.dir);
+    int rc = write_disk(base, disk, payload, plen, err, n);
+    free(payload);
+    if (rc || spawn_qemu(&qr, disk, v->m.vendor, err, n)) {
+        remove_dir(qr.dir);
+        return -1;
+    }
+    double t0 = now_s(), deadline = t0 + timeout_s();
+    qmp q = { .fd = -1 };
+    qemu_ctx *c = calloc(1, sizeof *c);
+    char *regs = NULL, *log = NULL;
+    rc = -1;
+    if (!c) {
+        snprintf(err, n, "out of memory");
+        goto out;
+    }
+    if (connect_qmp(&qr, &q, deadline, err, n))
+        goto out;
+    snprintf(path, sizeof path, "%s/e9.raw", qr.dir);
+    bool entered = false, halted = false;
+    while (now_s() < deadline && !poll_exit(&qr)) {
+        if (!entered) {
+            free(log);
+            log = read_text(path, NULL);
+            entered = log && strstr(log, ENTER_LINE);
+        }
+        if (entered) {
+            free(regs);
+            regs = hmp(&q, "info registers", deadline);
+            if (regs && strstr(regs, "HLT=1")) {
+                halted = true;
+                break;
+            }
+        }
+        sleep_ms(2);
+    }
+    free(log);
+    log = read_text(path, NULL);
+    entered = log && strstr(log, ENTER_LINE);
+    if (!halted && !qr.exited) {
+        snprintf(err, n, "not judged: did not end within %.0f s", timeout_s());
+        goto out;
+    }
+    if (!halted) {
+        /* QEMU ended by itself: -no-reboot turns the reset of a triple fault
+         * into an exit with status 0; the kernel's own exits use
+         * isa-debug-exit (odd statuses). */
+        char line[200] = "";
+        if (log)
+            last_line(log, line, sizeof line);
+        if (entered && WIFEXITED(qr.status) && WEXITSTATUS(qr.status) == 0) {
+            r->end = RCV_END_SHUTDOWN;
+            r->ctx = c;
+            c = NULL;
+            rc = 0;
+        } else {
+            snprintf(err, n, "QEMU ended before the vector %s (status 0x%x; the kernel's last "
+                     "line: %s)", entered ? "ended" : "was entered", qr.status, line);
+        }
+        goto out;
+    }
+    if (parse_regs(v, regs, r, c, err, n))
+        goto out;
+    char cmd[600];
+    snprintf(path, sizeof path, "%s/mem.bin", qr.dir);
+    snprintf(cmd, sizeof cmd, "{\"execute\":\"pmemsave\",\"arguments\":{\"val\":0,\"size\":%llu,"
+             "\"filename\":\"%s\"}}", (unsigned long long)RAM, path);
+    cJSON *o = qmp_cmd(&q, cmd, deadline + 5);
+    bool saved = o && cJSON_GetObjectItemCaseSensitive(o, "return");
+    cJSON_Delete(o);
+    size_t got = 0;
+    c->ram = saved ? (uint8_t *)read_text(path, &got) : NULL;
+    if (!c->ram || got != RAM) {
+        snprintf(err, n, "QEMU's pmemsave of the vector's RAM failed");
+        goto out;
+    }
+    /* The kernel's own mapping (README.md): those entries were zero in the
+     * vector's image; they read back as the vector had them. */
+    for (unsigned i = 0; i < npde; i++)
+        memset(c->ram + pdes[i], 0, v->m.mode == RCM_PROT32 ? 4 : 8);
+    memset(c->ram + PC_HOLE_LO, 0, PC_HOLE_HI - PC_HOLE_LO); /* not judged (rd_mem refuses it) */
+    if (judge_halt(c, r, err, n))
+        goto out;
+    r->read_mem = rd_mem;
+    r->read_msr = msrs_visible(v, c) ? rd_msr : NULL;
+    r->ctx = c;
+    c = NULL;
+    rc = 0;
+out:
+    stop_qemu(&qr, &q);
+    if (q.fd >= 0)
+        close(q.fd);
+    free(regs);
+    free(log);
+    if (c) {
+        free(c->ram);
+        free(c);
+    }
+    remove_dir(qr.dir);
+    if (rc)
+        r->ctx = NULL;
+    return rc;
+}
+
+const rcv_backend rcv_backend_qemu = { "qemu", source, can_judge, run, release };
+
+#endif /* RC_HAVE_CJSON */
