@@ -259,14 +259,23 @@ static rc_fault cmpxchg8b16b(rc_cpu *cpu, const rc_insn *in)
     return RC_NOFAULT;
 }
 
-/* 0F C7: group 9 (SDM Vol. 2D Table A-6). /1 is CMPXCHG8B/16B; the rest
- * (RDRAND, RDSEED, RDPID, XSAVES family, VMX) are not implemented. */
+/* 0F C7: group 9 (SDM Vol. 2D Table A-6). /1 is CMPXCHG8B/16B, F3 /7
+ * (register form) RDPID; the rest (RDRAND, RDSEED, XSAVES family, VMX) are
+ * not implemented. */
 RC_HANDLER(ex_grp9)
 {
     unsigned op = alu_digit(in);
     if (op == 1)
         return cmpxchg8b16b(cpu, in);
     TRY(alu_lock_check(cpu, in, false));
+    if (in->mod == 3 && op == 7 && in->rep == RC_REP_F3) {
+        /* SDM Vol. 2B "RDPID": r32/r64 <- IA32_TSC_AUX; in 64-bit mode the
+         * operand size is 64 (REX.W ignored), else 32. No CPL or CR4 check.
+         * Reported by CPUID.07H:ECX[22]. */
+        unsigned size = cpu->mode == RC_MODE_LONG64 ? 8 : 4;
+        rc_set_gpr(cpu, in->rm, size, true, cpu->msr.tsc_aux);
+        return RC_NOFAULT;
+    }
     if (in->mod == 3 && (op == 6 || op == 7))
         return rc_unsupported(cpu, "RDRAND/RDSEED/RDPID (0F C7 /6 /7)");
     if (in->mod != 3 && op >= 3)

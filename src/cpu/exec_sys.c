@@ -930,7 +930,7 @@ static rc_fault do_invlpg(rc_cpu *cpu, const rc_insn *in)
  * does not report, and its manual gives #UD without that feature (or
  * outside VMX/SVM operation, or with CR4.OSXSAVE/PKE = 0, which the guest
  * cannot set here). When the embedder forced such state through the API,
- * the run ends as unsupported instead. RDTSCP is next. */
+ * the run ends as unsupported instead. */
 static rc_fault grp7_register_form(rc_cpu *cpu, const rc_insn *in)
 {
     switch (in->modrm) {
@@ -983,7 +983,18 @@ static rc_fault grp7_register_form(rc_cpu *cpu, const rc_insn *in)
         }
         return RC_NOFAULT;
     case 0xF9:
-        return rc_unsupported(cpu, "RDTSCP");
+        /* SDM Vol. 2B "RDTSCP": #GP(0) if CR4.TSD = 1 and CPL > 0; EDX:EAX
+         * <- TSC, ECX <- IA32_TSC_AUX[31:0] (the 32-bit writes zero-extend
+         * RAX, RDX, RCX in 64-bit mode). Reported by CPUID.80000001H:EDX[27]. */
+        FAULT_IF(cpu, (cpu->cr4 & RC_CR4_TSD) && cpu->cpl != 0, RC_EXC_GP, 0,
+                 "RDTSCP at CPL > 0 with CR4.TSD = 1 (SDM Vol. 2B RDTSCP)");
+        {
+            uint64_t tsc = tsc_now(cpu);
+            rc_set_gpr(cpu, RC_REG_RAX, 4, false, (uint32_t)tsc);
+            rc_set_gpr(cpu, RC_REG_RDX, 4, false, tsc >> 32);
+            rc_set_gpr(cpu, RC_REG_RCX, 4, false, (uint32_t)cpu->msr.tsc_aux);
+        }
+        return RC_NOFAULT;
     default:
         break;
     }

@@ -109,12 +109,13 @@ const rc_model *rc_model_get(rc_vendor v)
 #define CPUID_7_EBX_SMAP (1u << 20)
 #define CPUID_7_ECX_UMIP (1u << 2)
 #define CPUID_7_ECX_PKU (1u << 3)
+#define CPUID_7_ECX_RDPID (1u << 22)
 
 /* Leaf 8000_0001h EDX (SDM Table 3-8; APM E.4.2). */
 #define CPUID_81_EDX_SYSCALL (1u << 11) /* SYSCALL/SYSRET (src/syscall) */
 #define CPUID_81_EDX_NX (1u << 20)      /* EFER.NXE, XD page bit (paging) */
 #define CPUID_81_EDX_PAGE1GB (1u << 26) /* 1-GiB pages (paging) */
-#define CPUID_81_EDX_RDTSCP (1u << 27)  /* RDTSCP, IA32_TSC_AUX: not yet */
+#define CPUID_81_EDX_RDTSCP (1u << 27)  /* RDTSCP, IA32_TSC_AUX (exec_sys.c) */
 #define CPUID_81_EDX_LM (1u << 29)      /* IA-32e / long mode (mode.c) */
 /* Leaf 8000_0001h ECX. */
 #define CPUID_81_ECX_LAHF (1u << 0)     /* LAHF/SAHF in 64-bit mode (exec_alu.c) */
@@ -131,11 +132,13 @@ const rc_model *rc_model_get(rc_vendor v)
  */
 #define RC_LEAF1_EDX                                                                               \
     (CPUID_1_EDX_DE | CPUID_1_EDX_PSE | CPUID_1_EDX_TSC | CPUID_1_EDX_MSR | CPUID_1_EDX_PAE |     \
-     CPUID_1_EDX_CX8 | CPUID_1_EDX_PGE | CPUID_1_EDX_CMOV)
+     CPUID_1_EDX_CX8 | CPUID_1_EDX_SEP | CPUID_1_EDX_PGE | CPUID_1_EDX_CMOV)
 #define RC_LEAF1_ECX 0u
 #define RC_LEAF7_EBX CPUID_7_EBX_FSGSBASE /* RD/WR FS/GS BASE (exec_sys.c ex_grp15) */
-#define RC_LEAF7_ECX 0u
-#define RC_LEAF81_EDX (CPUID_81_EDX_NX | CPUID_81_EDX_PAGE1GB | CPUID_81_EDX_LM)
+#define RC_LEAF7_ECX CPUID_7_ECX_RDPID /* RDPID (exec_alu.c ex_grp9) */
+#define RC_LEAF81_EDX                                                                              \
+    (CPUID_81_EDX_SYSCALL | CPUID_81_EDX_NX | CPUID_81_EDX_PAGE1GB | CPUID_81_EDX_RDTSCP |        \
+     CPUID_81_EDX_LM)
 #define RC_LEAF81_ECX (CPUID_81_ECX_LAHF)
 /* AMD mirrors these leaf-1 EDX bits in 8000_0001h EDX (APM E.4.2). */
 #define RC_AMD_MIRRORED_EDX 0x0183F3FFu
