@@ -27,6 +27,7 @@
 #include "lib/scenario.h"
 #include "lib/trace.h"
 #include "lib/vbackend.h"
+#include "lib/vb_qemu.h"
 #include "lib/vector.h"
 
 /* Exit statuses (docs/cli.md "Exit status"). */
@@ -991,9 +992,9 @@ static int vectors_oracle(int argc, char **argv, bool record)
             }
             judged++;
             if (record) {
-                cJSON *e = b == &rcv_backend_native
-                               ? expect_from_native(b, v, &r, why, sizeof why)
-                               : expect_from(b, v, &r, why, sizeof why);
+                cJSON *e = b == &rcv_backend_native ? expect_from_native(b, v, &r, why, sizeof why)
+                           : b == &rcv_backend_qemu ? rcv_qemu_expect(v, &r, why, sizeof why)
+                                                    : expect_from(b, v, &r, why, sizeof why);
                 if (!e) {
                     printf("skip %s: vector \"%s\": %s\n", v->file, v->name, why);
                 } else {
