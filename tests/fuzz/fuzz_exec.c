@@ -108,6 +108,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc_set_gdtr(cpu, &gdt);
     rc_set_idtr(cpu, &idt);
     rc_set_intercept(cpu, (st[0] & 0x20) ? 0xffffffffu : 0);
+    /* The fast system calls' MSRs (SYSCALL/SYSRET, SYSENTER/SYSEXIT), from
+     * the state bytes; a value the model refuses is simply not set. */
+    rc_set_msr(cpu, 0xc0000081u, rd64(st + 40));                      /* STAR */
+    rc_set_msr(cpu, 0xc0000082u, (rd64(st + 48) & 0xfff0) | (st[58] & 1 ? 1ull << 47 : 0));
+    rc_set_msr(cpu, 0xc0000083u, rd64(st + 48) & 0xfff0);              /* CSTAR */
+    rc_set_msr(cpu, 0xc0000084u, rd64(st + 24) & 0xffffffffu);         /* SFMASK */
+    rc_set_msr(cpu, 0x174u, st[60]);                                   /* SYSENTER_CS */
+    rc_set_msr(cpu, 0x175u, 0x8000u + st[57]);                         /* SYSENTER_ESP */
+    rc_set_msr(cpu, 0x176u, (uint64_t)st[59] << 4);                    /* SYSENTER_EIP */
+    rc_set_msr(cpu, 0xc0000102u, (uint64_t)st[56] << 12);              /* KERNEL_GS_BASE */
 
     /* Run; resume after I/O exits and intercepted exceptions a few times. */
     for (int round = 0; round < 4; round++) {
