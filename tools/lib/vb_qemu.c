@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -103,7 +104,9 @@ static const char *source(void)
 static bool can_judge(const rcv_vector *v, char *why, size_t n)
 {
     const char *no = NULL;
-    if (v->m.mode != RCM_PROT32 && v->m.mode != RCM_COMPAT && v->m.mode != RCM_LONG)
+    if (!strncmp(source(), "qemu-0.0:", 9))
+        no = QEMU_BIN " is not installed (Debian: qemu-system-x86)";
+    else if (v->m.mode != RCM_PROT32 && v->m.mode != RCM_COMPAT && v->m.mode != RCM_LONG)
         no = "the test kernel enters prot32, compat and long vectors (real and prot16 later)";
     for (unsigned i = 0; !no && i < v->nidt; i++)
         if (v->idt[i].mask & (RCV_DF_RAW | RCV_DF_RAW_HI | RCV_DF_OFFSET | RCV_DF_SELECTOR))
@@ -278,7 +281,9 @@ static char *qmp_line(qmp *q, double deadline)
 static cJSON *qmp_cmd(qmp *q, const char *json, double deadline)
 {
     size_t n = strlen(json);
-    if (write(q->fd, json, n) != (ssize_t)n || write(q->fd, "\n", 1) != 1)
+    /* MSG_NOSIGNAL: QEMU may have exited (a triple fault) since the last
+     * look; a write to its closed socket must fail, not raise SIGPIPE. */
+    if (send(q->fd, json, n, MSG_NOSIGNAL) != (ssize_t)n || send(q->fd, "\n", 1, MSG_NOSIGNAL) != 1)
         return NULL;
     for (;;) {
         char *line = qmp_line(q, deadline);
@@ -339,6 +344,9 @@ static int spawn_qemu(qrun *qr, const char *disk, rc_vendor vendor, char *err, s
         return -1;
     }
     if (pid == 0) {
+        /* QEMU must not outlive this process (a killed test, ^C): it would sit
+         * halted for good. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
         int in = open("/dev/null", O_RDONLY);
         int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (in >= 0)
