@@ -905,7 +905,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
     log = read_text(path, NULL);
     entered = log && strstr(log, ENTER_LINE);
     if (!halted && !qr.exited) {
-        snprintf(err, n, "not judged: did not end within %.0f s", timeout_s());
+        snprintf(err, n, "the vector did not end within %.0f s (RC_QEMU_TIMEOUT)", timeout_s());
         goto out;
     }
     if (!halted) {
