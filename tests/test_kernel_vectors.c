@@ -9,7 +9,8 @@
  *   - tests/vectors/ring0/delivery.json (hand-derived from SDM Vol. 3A
  *     chapter 6: deliveries with and without a ring change, an IST switch,
  *     trap gates, and two triple faults that end in shutdown) must agree as
- *     a whole;
+ *     a whole, and so must ring0/transitions.json (IRET to ring 3, call
+ *     gates into ring 0);
  *   - the check can fail: a copy of a hand-derived vector with one field
  *     changed must DISAGREE on exactly that field, and the two known QEMU
  *     differences (tests/vectors/ring0/qemu-differs.json: SS after an IST
@@ -175,6 +176,23 @@ START_TEST(ring0_delivery_agrees)
 }
 END_TEST
 
+/* tests/vectors/ring0/transitions.json: IRETQ/IRETD to ring 3 (DS..GS
+ * nulled by IRETD), far CALL through 32- and 64-bit call gates into ring 0
+ * (hand-derived from SDM Vol. 2A CALL/IRET, Vol. 3A 5.8.5-5.8.6). */
+START_TEST(ring0_transitions_agree)
+{
+    if (!can_run("ring0_transitions_agree"))
+        return;
+    char *out;
+    double s;
+    int st = cli(NULL, "vectors check --oracle qemu --verbose '" VEC "ring0/transitions.json'",
+                 &out, &s);
+    printf("qemu check ring0/transitions.json (4 vectors) %.2f s\n%s", s, out);
+    ck_assert_msg(st == 0 && strstr(out, "4 vectors judged, 4 agree"), "exit %d:\n%s", st, out);
+    free(out);
+}
+END_TEST
+
 /* The IST case where QEMU differs from the SDM: reported, with both values. */
 START_TEST(ring0_qemu_difference_reported)
 {
@@ -295,6 +313,7 @@ static Suite *suite(void)
     tcase_set_timeout(t, 300);
     tcase_add_test(t, corpus_sample_agrees);
     tcase_add_test(t, ring0_delivery_agrees);
+    tcase_add_test(t, ring0_transitions_agree);
     tcase_add_test(t, ring0_qemu_difference_reported);
     tcase_add_test(t, fault_frame_rf_difference_reported);
     tcase_add_test(t, wrong_field_disagrees);
