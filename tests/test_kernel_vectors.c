@@ -216,10 +216,11 @@ START_TEST(fault_frame_rf_difference_reported)
         return;
     char path[512], args[700], *out;
     double s;
-    extract(VEC "ring0/delivery.json", "ud2-cpl1-compat", path, sizeof path);
+    /* A #PF at CPL 3 (pf/basic.json; SDM and sources: RF = 1 in the frame). */
+    extract(VEC "pf/basic.json", "pf-write-ro-user-cpl3-long", path, sizeof path);
     snprintf(args, sizeof args, "vectors check --oracle qemu '%s'", path);
     int st = cli("RC_QEMU_JUDGE_RF=1", args, &out, &s);
-    printf("qemu check (RC_QEMU_JUDGE_RF=1) ud2-cpl1-compat %.2f s\n%s", s, out);
+    printf("qemu check (RC_QEMU_JUDGE_RF=1) pf-write-ro-user-cpl3-long %.2f s\n%s", s, out);
     ck_assert_int_eq(st, 3);
     ck_assert_msg(strstr(out, "expect.frame.rflags: expected 0x10002, got 0x2"), "%s", out);
     free(out);
