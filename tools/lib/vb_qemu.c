@@ -280,10 +280,13 @@ static char *qmp_line(qmp *q, double deadline)
  * events skipped, or NULL. */
 static cJSON *qmp_cmd(qmp *q, const char *json, double deadline)
 {
-    size_t n = strlen(json);
-    /* MSG_NOSIGNAL: QEMU may have exited (a triple fault) since the last
-     * look; a write to its closed socket must fail, not raise SIGPIPE. */
-    if (send(q->fd, json, n, MSG_NOSIGNAL) != (ssize_t)n || send(q->fd, "\n", 1, MSG_NOSIGNAL) != 1)
+    /* One send with the newline: QMP's streaming parser runs a complete
+     * object at once ("quit" exits before a separate newline arrives).
+     * MSG_NOSIGNAL: QEMU may have exited (a triple fault, quit) since the
+     * last look; a write to its closed socket must fail, not raise SIGPIPE. */
+    char line[1024];
+    int n = snprintf(line, sizeof line, "%s\n", json);
+    if (n < 0 || (size_t)n >= sizeof line || send(q->fd, line, (size_t)n, MSG_NOSIGNAL) != n)
         return NULL;
     for (;;) {
         char *line = qmp_line(q, deadline);
@@ -930,11 +933,14 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
         snprintf(err, n, "out of memory");
         goto out;
     }
-    if (connect_qmp(&qr, &q, deadline, err, n))
+    /* A vector that triple-faults at once may end QEMU before the socket
+     * answers: then its exit status still tells the end. */
+    bool have_qmp = !connect_qmp(&qr, &q, deadline, err, n);
+    if (!have_qmp && !poll_exit(&qr))
         goto out;
     snprintf(path, sizeof path, "%s/e9.raw", qr.dir);
     bool entered = false, halted = false;
-    while (now_s() < deadline && !poll_exit(&qr)) {
+    while (have_qmp && now_s() < deadline && !poll_exit(&qr)) {
         if (!entered) {
             free(log);
             log = read_text(path, NULL);
