@@ -772,6 +772,51 @@ static rc_hook_action record_after(void *opaque, rc_cpu *c, const rc_transition 
     return RC_HOOK_CONTINUE;
 }
 
+/* A far CALL through a 32-bit call gate to ring 0 (SDM Vol. 2A CALL,
+ * MORE-PRIVILEGE; Vol. 3A 5.8.5 Figure 5-13), worked by hand. The gate is
+ * GDT entry 5 (selector 0x2b with RPL 3): offset 0x5000, selector 0x08,
+ * 1 parameter, P | DPL 3 | type 12 = 0xEC. From CPL 3 (CS 0x1b, SS 0x23,
+ * ESP 0x7fec after PUSH 0x77): new stack SS0:ESP0 = 0x10:0x9fff0; pushed
+ * old SS 0x23, old ESP 0x7fec, the parameter 0x77, old CS 0x1b, old EIP
+ * 0x1009 (2-byte PUSH + 7-byte CALL): ESP 0x9fff0 - 20 = 0x9ffdc. The
+ * transition is explained in the words of issue 6. */
+START_TEST(test_callgate32)
+{
+    NEED_MMU();
+    prot32(3);
+    put(GDT + 5 * 8, gate32(0x5000, 0x08, 0xEC) | (1ull << 32), 8);
+    code(0x1000, "6a779a000000002b00");
+    code(0x5000, "f4");
+    set(RC_REG_RIP, 0x1000);
+    set(RC_REG_RSP, 0x7ff0);
+    memset(&seen_after, 0, sizeof seen_after);
+    rc_hooks h = { .transition_after = record_after };
+    rc_set_hooks(cpu, &h);
+    rc_exit ex;
+    ck_assert_int_eq(rc_run(cpu, 10, &ex), RC_OK);
+    ck_assert_int_eq(ex.reason, RC_EXIT_HLT);
+    ck_assert_uint_eq(reg(RC_REG_CPL), 0);
+    ck_assert_uint_eq(reg(RC_REG_RSP), 0x9ffdc);
+    ck_assert_uint_eq(reg(RC_REG_RIP), 0x5001);
+    ck_assert_uint_eq(sreg(RC_SEG_CS).selector, 0x08);
+    ck_assert_uint_eq(sreg(RC_SEG_SS).selector, 0x10);
+    ck_assert_uint_eq(get(0x9ffdc, 4), 0x1009);
+    ck_assert_uint_eq(get(0x9ffe0, 4), 0x1b);
+    ck_assert_uint_eq(get(0x9ffe4, 4), 0x77);
+    ck_assert_uint_eq(get(0x9ffe8, 4), 0x7fec);
+    ck_assert_uint_eq(get(0x9ffec, 4), 0x23);
+    ck_assert_int_eq(seen_after.kind, RC_TR_FAR_CALL);
+    ck_assert_uint_eq(seen_after.gate, 0x2b);
+    ck_assert_uint_eq(seen_after.old_cpl, 3);
+    ck_assert_uint_eq(seen_after.new_cpl, 0);
+    ck_assert_uint_eq(seen_after.new_ss, 0x10);
+    ck_assert_uint_eq(seen_after.new_rsp, 0x9ffdc);
+    ck_assert_str_eq(cpu->transition_text,
+                     "far CALL via gate 0x2b (32-bit, DPL 3) -> 0x8:0x5000, CPL 3->0, stack "
+                     "0x23:0x7fec -> 0x10:0x9ffdc (TSS.ESP0), copied 1 dword");
+}
+END_TEST
+
 START_TEST(test_syscall_64)
 {
     NEED_MMU();
@@ -881,6 +926,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_iretq_to_compat);
     tcase_add_test(tc, test_hook_veto);
     tcase_add_test(tc, test_syscall_64);
+    tcase_add_test(tc, test_callgate32);
     tcase_add_test(tc, test_sysret_ss_attrs);
     suite_add_tcase(s, tc);
     return s;

@@ -283,7 +283,7 @@ static uint64_t frame_final_sp(const frame *f)
 
 /* SDM Vol. 3A 5.3 (limit checking, expand-down segments): may 'size' bytes
  * at offset 'off' of stack segment 'ss' be written? */
-static bool stack_room(const rc_segment *ss, uint64_t off, unsigned size)
+bool rc_stack_room(const rc_segment *ss, uint64_t off, unsigned size)
 {
     uint64_t last = off + size - 1;
     if (ss->type & RC_SEGT_DC) {
@@ -313,7 +313,7 @@ static rc_fault frame_check_limits(rc_cpu *cpu, frame *f)
                 return frame_ss_fault(cpu, f, "interrupt frame push at a non-canonical address");
             f->lin[i] = off;
         } else {
-            if (!stack_room(f->ss, off, f->size))
+            if (!rc_stack_room(f->ss, off, f->size))
                 return frame_ss_fault(cpu, f, "interrupt frame does not fit in the stack "
                                               "segment limit");
             f->lin[i] = (f->ss->base + off) & 0xffffffffull;

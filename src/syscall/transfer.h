@@ -72,8 +72,16 @@ rc_fault rc_tr_after(rc_cpu *cpu, const rc_transition *t, bool stop);
  * transition says otherwise, text = cpu->transition_text. */
 void rc_tr_init(rc_cpu *cpu, rc_transition *t, rc_transition_kind kind);
 
+/* deliver.c: SDM Vol. 3A 5.3 (limit checking, expand-down segments): may
+ * 'size' bytes at offset 'off' of stack segment 'ss' be written? */
+bool rc_stack_room(const rc_segment *ss, uint64_t off, unsigned size);
+
 /* deliver.c: the operating mode that a CS cache (and VM flag) would give. */
 rc_mode rc_mode_for(const rc_cpu *cpu, const rc_segment *cs, bool vm);
+
+/* gate.c: far CALL (is_call) or far JMP through the call gate 'g' (its
+ * first 8 bytes, as fetched by the caller) named by 'gsel'. */
+rc_fault rc_far_via_call_gate(rc_cpu *cpu, uint16_t gsel, const rc_desc *g, bool is_call);
 
 /* far.c: shared by far RET and IRET. */
 /* Read 'size' bytes at SS:(RSP + delta) (stack-size wrap), without popping. */

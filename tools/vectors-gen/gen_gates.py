@@ -1,0 +1,136 @@
+# Hand-derived vectors for far CALL/JMP through call gates (tests/vectors/segments/gates.json).
+# Standard machine (docs/standard-machine.md): legacy TSS SS0:ESP0 = 0x18:0x110000, 64-bit
+# TSS RSP0 = 0x110000; GDT index 12 (selector 0x60, 0x63 with RPL 3) is free; 0x10 is the
+# ring-0 code segment (32-bit in legacy machines, 64-bit in IA-32e ones), 0xb0 a 16-bit
+# ring-0 code segment with base 0x100000. Handlers of vector v at 0x4000 + 16v.
+# Usage: python3 gen_gates.py > tests/vectors/segments/gates.json
+import json
+
+V = []
+HLT_K = [{"addr": "0x180000", "bytes": "f4"}]
+
+
+def vec(**kw):
+    V.append(kw)
+
+
+vec(name="callgate32-cpl3-to-ring0-2params-prot32", mode="prot32", cpl=3,
+    code="6811111111 6822222222 9a000000006300 cc",
+    gdt=[{"index": 12, "selector": "0x10", "offset": "0x180000", "params": 2, "type": 12, "dpl": 3}],
+    mem=HLT_K,
+    why="CALL 0x63:0 through a 32-bit call gate (DPL 3, 2 parameters) to the non-conforming ring-0 "
+        "code 0x10 at 0x180000 (SDM Vol. 2A CALL, MORE-PRIVILEGE; Vol. 3A 5.8.5, Figure 5-13): the "
+        "new stack is TSS SS0:ESP0 = 0x18:0x110000; pushed: old SS 0x2b, old ESP 0x40fff8 (after the "
+        "two PUSHes), the parameters in their order (old [ESP] = 0x22222222 lowest, 0x11111111 above "
+        "it), old CS 0x23, old EIP 0x400011 (after the 7-byte CALL): 6 dwords, ESP 0x10ffe8; CS 0x10, "
+        "CPL 0; the HLT at 0x180000 ends the run (EIP 0x180001).",
+    expect={"end": "hlt", "regs": {"eip": "0x180001", "esp": "0x10ffe8"},
+            "segs": {"cs": "0x10", "ss": "0x18"}, "cpl": 0,
+            "mem": [{"addr": "0x10ffe8", "bytes": "11004000 23000000 22222222 11111111 f8ff4000 2b000000"}],
+            "sources": ["sdm:Vol.2A/CALL", "sdm:Vol.3A/5.8.5"]})
+
+vec(name="callgate32-round-trip-retf-imm-prot32", mode="prot32", cpl=3,
+    code="6811111111 6822222222 9a000000006300 cc",
+    gdt=[{"index": 12, "selector": "0x10", "offset": "0x180000", "params": 2, "type": 12, "dpl": 3}],
+    mem=[{"addr": "0x180000", "bytes": "ca0800"}],
+    why="As above, then the ring-0 code returns with RETF 8 (SDM RET RETURN-TO-OUTER-PRIVILEGE-LEVEL): "
+        "EIP 0x400011, CS 0x23, CPL 3, and SS:ESP popped from the inner stack = 0x2b:0x40fff8, plus 8 "
+        "released on the outer stack too: ESP 0x410000. The INT3 at 0x400011 then traps: frame EIP "
+        "0x400012, CS 0x23, EFLAGS 0x2, ESP 0x410000, SS 0x2b; delivery on SS0:ESP0 (5 dwords): ESP "
+        "0x10ffec, EIP 0x4030.",
+    expect={"end": "exception", "vector": "#BP", "error_code": "none",
+            "frame": {"rip": "0x400012", "cs": "0x23", "rflags": "0x2", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"eip": "0x4030", "esp": "0x10ffec"}, "cpl": 0,
+            "sources": ["sdm:Vol.2A/CALL", "sdm:Vol.2A/RET", "sdm:Vol.3A/5.8.5"]})
+
+vec(name="callgate16-cpl3-to-16bit-ring0-1param-prot32", mode="prot32", cpl=3,
+    code="6834120000 9a000000006300 cc",
+    gdt=[{"index": 12, "selector": "0xb0", "offset": "0x8000", "params": 1, "type": 4, "dpl": 3}],
+    mem=[{"addr": "0x108000", "bytes": "f4"}],
+    why="A 16-bit call gate (type 4, 1 parameter) to the 16-bit ring-0 code 0xb0 (base 0x100000) at "
+        "offset 0x8000: every push is 16 bits (SDM CALL, CallGateSize = 16): old SS 0x2b, old SP "
+        "0xfffc (ESP 0x40fffc after the PUSH), the parameter word at old SS:ESP = 0x1234, old CS 0x23, "
+        "old IP 0x000c (EIP 0x40000c truncated): 10 bytes below TSS ESP0 0x110000: ESP 0x10fff6 (SS0 "
+        "0x18 is a 32-bit stack). The HLT at linear 0x108000 ends the run: EIP 0x8001.",
+    expect={"end": "hlt", "regs": {"eip": "0x8001", "esp": "0x10fff6"},
+            "segs": {"cs": "0xb0", "ss": "0x18"}, "cpl": 0,
+            "mem": [{"addr": "0x10fff6", "bytes": "0c00 2300 3412 fcff 2b00"}],
+            "sources": ["sdm:Vol.2A/CALL", "sdm:Vol.3A/5.8.5"]})
+
+vec(name="callgate64-cpl3-to-ring0-long", mode="long", cpl=3,
+    code="ff1c2500014000 cc",
+    gdt=[{"index": 12, "selector": "0x10", "offset": "0x180000", "type": 12, "dpl": 3}],
+    mem=HLT_K + [{"addr": "0x400100", "bytes": "00000000 6300"}],
+    why="CALL FAR [0x400100] (FF /3, m16:32 = 0x63:0) in 64-bit mode through a 64-bit call gate "
+        "(16 bytes, DPL 3) to the 64-bit ring-0 code 0x10 (SDM Vol. 3A 5.8.3.1, CALL IA-32e "
+        "MORE-PRIVILEGE): RSP from TSS.RSP0 = 0x110000 (no alignment for call gates), SS <- null "
+        "with RPL 0; pushed 8 bytes each: old SS 0x2b, old RSP 0x410000, old CS 0x33, old RIP "
+        "0x400007; no parameter copy. RSP 0x10ffe0, CPL 0; HLT at 0x180000 ends the run.",
+    expect={"end": "hlt", "regs": {"rip": "0x180001", "rsp": "0x10ffe0"},
+            "segs": {"cs": "0x10", "ss": {"selector": "0x0", "unusable": 1}}, "cpl": 0,
+            "mem": [{"addr": "0x10ffe0", "bytes": "0700400000000000 3300000000000000 "
+                                                  "0000410000000000 2b00000000000000"}],
+            "sources": ["sdm:Vol.2A/CALL", "sdm:Vol.3A/5.8.3.1"]})
+
+vec(name="jmpgate32-same-privilege-cpl0-prot32", mode="prot32", cpl=0,
+    code="ea000000006000",
+    gdt=[{"index": 12, "selector": "0x10", "offset": "0x180000", "type": 12, "dpl": 0}],
+    mem=HLT_K,
+    why="JMP 0x60:0 through a DPL-0 call gate at CPL 0 to the ring-0 code 0x10 (SDM JMP CALL-GATE: "
+        "DPL == CPL): CS 0x10, EIP 0x180000, no stack change (ESP 0x110000 stays); the HLT ends it.",
+    expect={"end": "hlt", "regs": {"eip": "0x180001", "esp": "0x110000"}, "segs": {"cs": "0x10"},
+            "cpl": 0, "sources": ["sdm:Vol.2A/JMP"]})
+
+vec(name="jmpgate32-to-inner-ring-gp-prot32", mode="prot32", cpl=3,
+    code="ea000000006300",
+    gdt=[{"index": 12, "selector": "0x10", "offset": "0x180000", "type": 12, "dpl": 3}],
+    why="JMP through a call gate may not change privilege: the target 0x10 is non-conforming with "
+        "DPL 0 != CPL 3: #GP(code-segment selector) = #GP(0x10) (SDM JMP CALL-GATE). Legacy delivery "
+        "from CPL 3: 6 dwords below ESP0: ESP 0x10ffe8, EIP 0x40d0.",
+    expect={"end": "exception", "vector": "#GP", "error_code": "0x10",
+            "frame": {"rip": "0x400000", "cs": "0x23", "rflags": "0x10002", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"eip": "0x40d0", "esp": "0x10ffe8"}, "cpl": 0, "sources": ["sdm:Vol.2A/JMP"]})
+
+vec(name="callgate32-dpl0-from-cpl3-gp-prot32", mode="prot32", cpl=3,
+    code="9a000000006300",
+    gdt=[{"index": 12, "selector": "0x10", "offset": "0x180000", "type": 12, "dpl": 0}],
+    why="Call gate DPL 0 < CPL 3: #GP(call-gate selector) = #GP(0x60) (SDM CALL CALL-GATE: 'IF call "
+        "gate (DPL < CPL) or (RPL > DPL) THEN #GP(call-gate selector)').",
+    expect={"end": "exception", "vector": "#GP", "error_code": "0x60",
+            "frame": {"rip": "0x400000", "cs": "0x23", "rflags": "0x10002", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"eip": "0x40d0", "esp": "0x10ffe8"}, "cpl": 0, "sources": ["sdm:Vol.2A/CALL"]})
+
+vec(name="callgate32-not-present-np-prot32", mode="prot32", cpl=3,
+    code="9a000000006300",
+    gdt=[{"index": 12, "selector": "0x10", "offset": "0x180000", "type": 12, "dpl": 3, "p": 0}],
+    why="Call gate not present: #NP(call-gate selector) = #NP(0x60) (SDM CALL). Legacy delivery "
+        "through gate 11 from CPL 3: 6 dwords: ESP 0x10ffe8, EIP 0x40b0.",
+    expect={"end": "exception", "vector": "#NP", "error_code": "0x60",
+            "frame": {"rip": "0x400000", "cs": "0x23", "rflags": "0x10002", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"eip": "0x40b0", "esp": "0x10ffe8"}, "cpl": 0, "sources": ["sdm:Vol.2A/CALL"]})
+
+vec(name="callgate64-upper-type-nonzero-gp-long", mode="long", cpl=3,
+    code="ff1c2500014000",
+    gdt=[{"index": 12, "raw": "0x0018ec0000100000", "raw_hi": "0x0000010000000000"}],
+    mem=[{"addr": "0x400100", "bytes": "00000000 6300"}],
+    why="A 64-bit call gate whose upper 8 bytes have a non-zero type field (bits 44:40 of the upper "
+        "half = 1): #GP(call-gate selector) = #GP(0x60) (SDM CALL IA-32e: 'IF the type field of the "
+        "upper 8 bytes is not 0'). 64-bit delivery from CPL 3: 6 qwords below RSP0: RSP 0x10ffd0.",
+    expect={"end": "exception", "vector": "#GP", "error_code": "0x60",
+            "frame": {"rip": "0x400000", "cs": "0x33", "rflags": "0x10002", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"rip": "0x40d0", "rsp": "0x10ffd0"}, "cpl": 0,
+            "sources": ["sdm:Vol.2A/CALL", "sdm:Vol.3A/5.8.3.1"]})
+
+vec(name="callgate64-to-32bit-code-gp-long", mode="long", cpl=3,
+    code="ff1c2500014000",
+    gdt=[{"index": 12, "selector": "0x8", "offset": "0x180000", "type": 12, "dpl": 3}],
+    mem=[{"addr": "0x400100", "bytes": "00000000 6300"}],
+    why="An IA-32e call gate must lead to a 64-bit code segment: 0x08 is 32-bit code (L = 0): "
+        "#GP(code-segment selector) = #GP(0x8) (SDM CALL IA-32e CALL-GATE).",
+    expect={"end": "exception", "vector": "#GP", "error_code": "0x8",
+            "frame": {"rip": "0x400000", "cs": "0x33", "rflags": "0x10002", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"rip": "0x40d0", "rsp": "0x10ffd0"}, "cpl": 0,
+            "sources": ["sdm:Vol.2A/CALL", "sdm:Vol.3A/5.8.3.1"]})
+
+print(json.dumps({"comment": "Far CALL/JMP through call gates, derived by hand from the SDM "
+                             "(tools/vectors-gen/gen_gates.py).", "vectors": V}, indent=1))
