@@ -345,6 +345,32 @@ vec(name="linux-syscall-compat-cstar-sysretl-amd", vendor="amd", mode="compat", 
             "mem": [{"addr": "0x190008", "bytes": "0000410000000000"}],
             "cpl": 0, "sources": ["apm:Vol.3/SYSCALL", "apm:Vol.3/SYSRET", "sdm:Vol.2B/SWAPGS"]})
 
+# ---- from Linux's selftests (EDGE-CASES.md) ---------------------------------------------
+ALL_ONES32 = {r: "0xffffffff" for r in ("eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi")}
+vec(name="sysenter-compat-all-ones-intel", vendor="intel", mode="compat", cpl=3, code="0f34",
+    regs=dict(ALL_ONES32, rflags="0x202"),
+    why="syscall_arg_fault: SYSENTER with every register -1, ESP included, still enters CPL 0: RSP "
+        "and RIP come from SYSENTER_ESP/EIP (0x110000, 0x5030), the GPRs are untouched; RFLAGS 0x202 "
+        "-> 0x2 (IF cleared). The HLT at 0x5030 ends the run.",
+    expect={"end": "hlt", "regs": {"rip": "0x5031", "rsp": "0x110000", "rax": "0xffffffff",
+                                   "rcx": "0xffffffff", "rdx": "0xffffffff", "rbp": "0xffffffff",
+                                   "rflags": "0x2"},
+            "cpl": 0, "sources": ["sdm:Vol.2B/SYSENTER"]})
+vec(name="syscall-compat-all-ones-amd", vendor="amd", mode="compat", cpl=3, code="0f05",
+    regs=dict(ALL_ONES32, rflags="0x202"),
+    why="syscall_arg_fault on AMD: SYSCALL from compatibility mode with every register -1 enters "
+        "CSTAR 0x5010 at CPL 0: RCX <- next RIP 0x400002, R11 <- 0x202, RSP untouched (0xffffffff), "
+        "RFLAGS 0x202 & ~SFMASK = 0x2.",
+    expect={"end": "hlt", "regs": {"rip": "0x5011", "rsp": "0xffffffff", "rcx": "0x400002",
+                                   "r11": "0x202", "rax": "0xffffffff", "rflags": "0x2"},
+            "cpl": 0, "sources": ["apm:Vol.3/SYSCALL"]})
+vec(name="syscall-nt-survives-unmasked", vendor="intel", mode="long", cpl=3, code="0f05",
+    regs={"rflags": "0x4202"}, msrs={"sfmask": "0x200"},
+    why="syscall_nt: SYSCALL clears only what SFMASK says. With SFMASK = IF only, NT (0x4000) "
+        "survives into the kernel: RFLAGS 0x4202 -> 0x4002; R11 = 0x4202.",
+    expect={"end": "hlt", "regs": {"rip": "0x5001", "rflags": "0x4002", "r11": "0x4202"},
+            "cpl": 0, "sources": ["sdm:Vol.2B/SYSCALL"]})
+
 # ---- SWAPGS ------------------------------------------------------------------------------
 vec(name="swapgs-exchanges-gs-base", vendor="intel", mode="long", cpl=0,
     code="0f01f8 b9010100c0 0f32 4989c0 4989d1 b9020100c0 0f32 f4",
