@@ -2,9 +2,9 @@
 ; (where boot.asm leaves it, EBX = the header sector's address) to 64-bit
 ; mode, and the exception stubs of its 64-bit IDT. kernel.c does the rest.
 ;
-; Everything here lives at KERNEL_LOAD (16 MiB) and up, in the kernel image or
+; Everything here lives at KERNEL_LOAD (28 MiB) and up, in the kernel image or
 ; its .bss: GDT, page tables, IDT, stack. Nothing below 16 MiB is touched
-; after the header has been copied, so a later step can fill 0..16 MiB with a
+; after the header has been copied, so kernel.c can fill 0..16 MiB with a
 ; vector's RAM image. Section numbers are the current SDM's (Vol. 3A chapter
 ; 10 "Processor Management and Initialization" and chapter 7 "Interrupt and
 ; Exception Handling"; chapters 9 and 6 in older editions such as
