@@ -13,7 +13,7 @@ PACKAGES   := cmake pkg-config gcc make check libcapstone-dev libunicorn-dev lib
 # Only `make fuzz` needs clang (libFuzzer).
 FUZZ_PACKAGES := clang libclang-rt-dev
 
-.PHONY: all deps build run test test-asan bench fuzz clean
+.PHONY: all deps build run test test-asan bench fuzz judges clean
 
 all: build
 
@@ -50,6 +50,15 @@ fuzz: deps
 	@cmake --build build-fuzz -j $(JOBS) --target rc_fuzz
 	@mkdir -p build-fuzz/corpus
 	@build-fuzz/rc_fuzz -max_total_time=$(FUZZ_SECONDS) build-fuzz/corpus tests/fuzz/seeds
+
+# The live judges over the whole corpus (docs/vectors.md "Live judges"):
+# the host CPU at ring 3, Unicorn, and QEMU (TCG) through the test kernel
+# (tests/kernel; ~0.35 s a vector, ~5 min). Differences: docs/oracle-disagreements.md.
+judges: build
+	@$(BUILD)/ringcore vectors check --oracle native tests/vectors
+	@$(BUILD)/ringcore vectors check --oracle unicorn tests/vectors
+	@$(BUILD)/ringcore vectors check --oracle qemu tests/vectors || \
+	  echo "judges: QEMU's known departures from the manuals: docs/oracle-disagreements.md"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
