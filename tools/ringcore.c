@@ -945,11 +945,11 @@ static int vectors_oracle(int argc, char **argv, bool record)
         return usage_error("vectors %s: --oracle unicorn|native|qemu is required", argv[2]);
     const rcv_backend *b = oracle_by_name(oracle);
     if (!b)
-        return usage_error("vectors %s: oracle '%s' is not available in this build (built: "
+        return usage_error("vectors %s: unknown oracle '%s' (this build has: native"
 #ifdef RC_HAVE_UNICORN
-                           "unicorn"
+                           ", unicorn"
 #endif
-                           ")", argv[2], oracle);
+                           ", qemu; bochs and kvm are not written yet)", argv[2], oracle);
     if (!files.n)
         return usage_error("vectors %s: no PATH given", argv[2]);
     unsigned judged = 0, agree = 0, skipped = 0, written = 0, bad = 0, xvendor = 0;
