@@ -132,5 +132,72 @@ vec(name="callgate64-to-32bit-code-gp-long", mode="long", cpl=3,
             "regs": {"rip": "0x40d0", "rsp": "0x10ffd0"}, "cpl": 0,
             "sources": ["sdm:Vol.2A/CALL", "sdm:Vol.3A/5.8.3.1"]})
 
+# ---- more of CALL's CALL-GATE path ---------------------------------------------------------
+GATE3 = {"index": 12, "selector": "0x81", "offset": "0x280000", "type": 12, "dpl": 3}
+vec(name="callgate32-cpl3-to-ring1-prot32", mode="prot32", cpl=3, code="9a000000006300",
+    gdt=[GATE3], mem=[{"addr": "0x280000", "bytes": "f4"}],
+    why="A call gate to the ring-1 code 0x81 (DPL 1): MORE-PRIVILEGE to CPL 1 with the TSS's SS1:ESP1 "
+        "= 0x91:0x210000; pushed old SS 0x2b, ESP 0x410000, CS 0x23, EIP 0x400007: ESP 0x20fff0. The "
+        "HLT at 0x280000 is privileged at CPL 1: #GP(0), delivered to ring 0 with a stack switch to "
+        "SS0:ESP0 (6 dwords): frame EIP 0x280000, CS 0x81, EFLAGS 0x10002, ESP 0x20fff0, SS 0x91; "
+        "ESP 0x10ffe8, EIP 0x40d0.",
+    expect={"end": "exception", "vector": "#GP", "error_code": 0,
+            "frame": {"rip": "0x280000", "cs": "0x81", "rflags": "0x10002", "rsp": "0x20fff0", "ss": "0x91"},
+            "regs": {"eip": "0x40d0", "esp": "0x10ffe8"}, "cpl": 0,
+            "mem": [{"addr": "0x20fff0", "bytes": "07004000 23000000 00004100 2b000000"}],
+            "sources": ["sdm:Vol.2A/CALL", "sdm:Vol.3A/5.8.5", "sdm:Vol.2A/HLT"]})
+vec(name="callgate32-tss-ss1-rpl-mismatch-ts-prot32", mode="prot32", cpl=3, code="9a000000006300",
+    gdt=[GATE3], tss={"ss1": "0x90"}, mem=[{"addr": "0x280000", "bytes": "f4"}],
+    why="The TSS's SS1 = 0x90 has RPL 0, not the target's DPL 1: 'IF NewSS RPL != new code-segment "
+        "DPL THEN #TS(NewSS)' = #TS(0x90), a fault on the CALL at CPL 3; delivered to ring 0 through "
+        "gate 10 (SS0 is fine): 6 dwords below ESP0: ESP 0x10ffe8, EIP 0x40a0.",
+    expect={"end": "exception", "vector": "#TS", "error_code": "0x90",
+            "frame": {"rip": "0x400000", "cs": "0x23", "rflags": "0x10002", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"eip": "0x40a0", "esp": "0x10ffe8"}, "cpl": 0,
+            "sources": ["sdm:Vol.2A/CALL"]})
+vec(name="callgate32-to-conforming-code-stays-cpl3-prot32", mode="prot32", cpl=3, code="9a000000006300",
+    gdt=[{"index": 12, "selector": "0x68", "offset": "0x400100", "type": 12, "dpl": 3},
+         {"index": 13, "base": "0x0", "limit": "0xfffff", "type": 15, "s": 1, "dpl": 0, "p": 1,
+          "db": 1, "g": 1}],
+    mem=[{"addr": "0x400100", "bytes": "cc"}],
+    why="A call gate to a conforming code segment (0x68, DPL 0) does not change privilege (SDM CALL: "
+        "'IF code segment is non-conforming and DPL < CPL THEN MORE-PRIVILEGE ELSE SAME-PRIVILEGE'): "
+        "CS <- 0x68 with RPL = CPL 3 = 0x6b, CS:EIP pushed on the current stack (0x23, 0x400007): ESP "
+        "0x40fff8. The INT3 at 0x400100 traps at CPL 3: frame EIP 0x400101, CS 0x6b, EFLAGS 0x2, ESP "
+        "0x40fff8, SS 0x2b; delivery: ESP 0x10ffec, EIP 0x4030.",
+    expect={"end": "exception", "vector": "#BP", "error_code": "none",
+            "frame": {"rip": "0x400101", "cs": "0x6b", "rflags": "0x2", "rsp": "0x40fff8", "ss": "0x2b"},
+            "regs": {"eip": "0x4030", "esp": "0x10ffec"}, "cpl": 0,
+            "mem": [{"addr": "0x40fff8", "bytes": "07004000 23000000"}],
+            "sources": ["sdm:Vol.2A/CALL", "sdm:Vol.3A/5.8.4"]})
+for nm, gate, extra, vecname, err, why in (
+        ("callgate32-null-target-gp", {"selector": "0x0"}, [], "#GP", 0,
+         "'IF call-gate code-segment selector is NULL THEN #GP(0)'"),
+        ("callgate32-data-target-gp", {"selector": "0x18"}, [], "#GP", "0x18",
+         "the gate names the data segment 0x18: 'does not indicate a code segment' -> #GP(0x18)"),
+        ("callgate32-target-not-present-np", {"selector": "0x68"},
+         [{"index": 13, "base": "0x0", "limit": "0xfffff", "type": 11, "s": 1, "dpl": 0, "p": 0, "db": 1,
+           "g": 1}], "#NP", "0x68",
+         "the target code segment 0x68 is not present: #NP(0x68), checked after its type and DPL")):
+    g = {"index": 12, "offset": "0x180000", "type": 12, "dpl": 3}
+    g.update(gate)
+    evec = {"#GP": "0x40d0", "#NP": "0x40b0"}[vecname]
+    vec(name=nm + "-prot32", mode="prot32", cpl=3, code="9a000000006300", gdt=[g] + extra,
+        why="SDM Vol. 2A CALL CALL-GATE: " + why + ". A fault at CPL 3 delivered to ring 0 (6 dwords "
+            "below ESP0): ESP 0x10ffe8.",
+        expect={"end": "exception", "vector": vecname, "error_code": err,
+                "frame": {"rip": "0x400000", "cs": "0x23", "rflags": "0x10002", "rsp": "0x410000",
+                          "ss": "0x2b"},
+                "regs": {"eip": evec, "esp": "0x10ffe8"}, "cpl": 0, "sources": ["sdm:Vol.2A/CALL"]})
+vec(name="callgate64-same-privilege-cpl0-long", mode="long", cpl=0, code="ff1c2500011000",
+    gdt=[{"index": 12, "selector": "0x10", "offset": "0x180000", "type": 12, "dpl": 0}],
+    mem=HLT_K + [{"addr": "0x100100", "bytes": "00000000 6000"}],
+    why="CALL FAR [0x100100] at CPL 0 through a DPL-0 64-bit call gate to the 64-bit ring-0 code: "
+        "SAME-PRIVILEGE, 8-byte pushes on the current stack (CallGateSize = 64): CS 0x10 and RIP "
+        "0x100007 below RSP 0x110000: RSP 0x10fff0. The HLT at 0x180000 ends the run.",
+    expect={"end": "hlt", "regs": {"rip": "0x180001", "rsp": "0x10fff0"}, "segs": {"cs": "0x10"}, "cpl": 0,
+            "mem": [{"addr": "0x10fff0", "bytes": "0700100000000000 1000000000000000"}],
+            "sources": ["sdm:Vol.2A/CALL", "sdm:Vol.3A/5.8.3.1"]})
+
 print(json.dumps({"comment": "Far CALL/JMP through call gates, derived by hand from the SDM "
                              "(tools/vectors-gen/gen_gates.py).", "vectors": V}, indent=1))
