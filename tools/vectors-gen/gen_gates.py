@@ -199,5 +199,31 @@ vec(name="callgate64-same-privilege-cpl0-long", mode="long", cpl=0, code="ff1c25
             "mem": [{"addr": "0x10fff0", "bytes": "0700100000000000 1000000000000000"}],
             "sources": ["sdm:Vol.2A/CALL", "sdm:Vol.3A/5.8.3.1"]})
 
+vec(name="callgate32-rpl-above-gate-dpl-gp-prot32", mode="prot32", cpl=0, code="9a000000006200",
+    gdt=[{"index": 12, "selector": "0x10", "offset": "0x180000", "type": 12, "dpl": 1}],
+    why="CALL 0x62:0 at CPL 0: the selector's RPL 2 is above the gate's DPL 1: #GP(gate selector) = "
+        "#GP(0x60) (SDM CALL: 'IF call gate (DPL < CPL) or (RPL > DPL)'). A fault at CPL 0 in legacy "
+        "mode: EFLAGS, CS, EIP and the error code on the current stack: ESP 0x110000 - 16 = 0x10fff0; "
+        "frame EIP 0x100000, CS 0x08, EFLAGS 0x10002; EIP 0x40d0.",
+    expect={"end": "exception", "vector": "#GP", "error_code": "0x60",
+            "frame": {"rip": "0x100000", "cs": "0x8", "rflags": "0x10002"},
+            "regs": {"eip": "0x40d0", "esp": "0x10fff0"}, "cpl": 0, "sources": ["sdm:Vol.2A/CALL"]})
+vec(name="callgate32-target-beyond-gdt-limit-gp-prot32", mode="prot32", cpl=3, code="9a000000006300",
+    gdt=[{"index": 12, "selector": "0x200", "offset": "0x180000", "type": 12, "dpl": 3}],
+    why="The gate names code selector 0x200 (index 64), beyond the GDT limit 0xef: 'IF call-gate "
+        "code-segment selector index is outside descriptor table limits THEN #GP(code-segment "
+        "selector)' = #GP(0x200).",
+    expect={"end": "exception", "vector": "#GP", "error_code": "0x200",
+            "frame": {"rip": "0x400000", "cs": "0x23", "rflags": "0x10002", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"eip": "0x40d0", "esp": "0x10ffe8"}, "cpl": 0, "sources": ["sdm:Vol.2A/CALL"]})
+vec(name="callgate32-offset-beyond-target-limit-gp-prot32", mode="prot32", cpl=3, code="9a000000006300",
+    gdt=[{"index": 12, "selector": "0xb0", "offset": "0x12345", "type": 12, "dpl": 3}],
+    why="A 32-bit gate to the 16-bit ring-0 code 0xb0 (limit 0xffff) at offset 0x12345: after the "
+        "stack checks, 'IF CallGate(InstructionPointer) not within new code-segment limit THEN "
+        "#GP(0)'. A fault on the CALL at CPL 3, nothing changed: 6 dwords below ESP0: ESP 0x10ffe8.",
+    expect={"end": "exception", "vector": "#GP", "error_code": 0,
+            "frame": {"rip": "0x400000", "cs": "0x23", "rflags": "0x10002", "rsp": "0x410000", "ss": "0x2b"},
+            "regs": {"eip": "0x40d0", "esp": "0x10ffe8"}, "cpl": 0, "sources": ["sdm:Vol.2A/CALL"]})
+
 print(json.dumps({"comment": "Far CALL/JMP through call gates, derived by hand from the SDM "
                              "(tools/vectors-gen/gen_gates.py).", "vectors": V}, indent=1))
