@@ -27,6 +27,7 @@
 #include "lib/scenario.h"
 #include "lib/trace.h"
 #include "lib/vbackend.h"
+#include "lib/vb_bochs.h"
 #include "lib/vb_qemu.h"
 #include "lib/vector.h"
 
@@ -408,8 +409,8 @@ enum {
 
 static const char vectors_usage[] =
     "usage: ringcore vectors run [--json] [--verbose] [--name SUBSTR] PATH...\n"
-    "       ringcore vectors record --oracle unicorn|native|qemu PATH...\n"
-    "       ringcore vectors check --oracle unicorn|native|qemu [--verbose] PATH...\n"
+    "       ringcore vectors record --oracle unicorn|native|qemu|bochs PATH...\n"
+    "       ringcore vectors check --oracle unicorn|native|qemu|bochs [--verbose] PATH...\n"
     "\n"
     "Runs every test vector (docs/vectors.md) found in PATH (files, or directories\n"
     "searched recursively for *.json) on ringcore and compares the outcome with the\n"
@@ -717,6 +718,8 @@ static const rcv_backend *oracle_by_name(const char *name)
         return &rcv_backend_native;
     if (!strcmp(name, "qemu"))
         return &rcv_backend_qemu;
+    if (!strcmp(name, "bochs"))
+        return &rcv_backend_bochs;
 #ifdef RC_HAVE_UNICORN
     if (!strcmp(name, "unicorn"))
         return &rcv_backend_unicorn;
@@ -930,7 +933,7 @@ static int vectors_oracle(int argc, char **argv, bool record)
             verbose = true;
         } else if (is_opt(a, "--oracle")) {
             if (!(oracle = opt_value(argc, argv, &i, "--oracle", a)))
-                return usage_error("--oracle needs a value (unicorn, native or qemu)");
+                return usage_error("--oracle needs a value (unicorn, native, qemu or bochs)");
         } else if (a[0] == '-' && a[1]) {
             return usage_error("vectors %s: unknown option '%s'", argv[2], a);
         } else if (collect(a, true, &files)) {
@@ -942,14 +945,14 @@ static int vectors_oracle(int argc, char **argv, bool record)
     return usage_error("vectors: this ringcore was built without cJSON");
 #else
     if (!oracle)
-        return usage_error("vectors %s: --oracle unicorn|native|qemu is required", argv[2]);
+        return usage_error("vectors %s: --oracle unicorn|native|qemu|bochs is required", argv[2]);
     const rcv_backend *b = oracle_by_name(oracle);
     if (!b)
         return usage_error("vectors %s: unknown oracle '%s' (this build has: native"
 #ifdef RC_HAVE_UNICORN
                            ", unicorn"
 #endif
-                           ", qemu; bochs and kvm are not written yet)", argv[2], oracle);
+                           ", qemu, bochs; kvm is not written yet)", argv[2], oracle);
     if (!files.n)
         return usage_error("vectors %s: no PATH given", argv[2]);
     unsigned judged = 0, agree = 0, skipped = 0, written = 0, bad = 0, xvendor = 0;
@@ -994,6 +997,7 @@ static int vectors_oracle(int argc, char **argv, bool record)
             if (record) {
                 cJSON *e = b == &rcv_backend_native ? expect_from_native(b, v, &r, why, sizeof why)
                            : b == &rcv_backend_qemu ? rcv_qemu_expect(v, &r, why, sizeof why)
+                           : b == &rcv_backend_bochs ? rcv_bochs_expect(v, &r, why, sizeof why)
                                                     : expect_from(b, v, &r, why, sizeof why);
                 if (!e) {
                     printf("skip %s: vector \"%s\": %s\n", v->file, v->name, why);

@@ -48,6 +48,7 @@ typedef struct rcv_backend {
 extern const rcv_backend rcv_backend_ringcore;
 extern const rcv_backend rcv_backend_native; /* vb_native_adapter.c: the host CPU at CPL 3 */
 extern const rcv_backend rcv_backend_qemu;   /* vb_qemu.c: QEMU (TCG) through the test kernel */
+extern const rcv_backend rcv_backend_bochs;  /* vb_bochs.c: Bochs 2.7 through the test kernel */
 #ifdef RC_HAVE_UNICORN
 extern const rcv_backend rcv_backend_unicorn;
 #endif

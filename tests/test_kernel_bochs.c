@@ -1,0 +1,294 @@
+/* tests/test_kernel_bochs.c: `ringcore vectors check --oracle bochs`
+ * (tools/lib/vb_bochs.c): vectors run inside Bochs 2.7 through the test
+ * kernel (tests/kernel/README.md), the end state read from Bochs' own
+ * debugger (r, sreg, creg, dreg, writemem) driven through a pipe.
+ *
+ *   - tests/vectors/ring0 (hand-derived from SDM Vol. 3A chapter 6 and Vol.
+ *     2A CALL/IRET: deliveries with and without a ring change, IST, trap
+ *     gates, #GP with an error code, two triple faults, IRET to ring 3,
+ *     call gates into ring 0) must agree as a whole, including
+ *     qemu-differs.json, where QEMU differs from the SDM and Bochs does not;
+ *   - a fixed sample of corpus vectors recorded by other judges (the
+ *     manuals, the host CPU, Unicorn), each checked on its own: Bochs must
+ *     agree, the frame's RFLAGS of faults (RF = 1, SDM Vol. 3A 18.3.1.1)
+ *     included, which QEMU cannot judge;
+ *   - the check can fail: a copy of a hand-derived vector with one field
+ *     changed must DISAGREE on exactly that field;
+ *   - record: a vector without an expectation gets one whose values match a
+ *     derivation by hand (INT3 at CPL 3 in long mode).
+ * The wall time of every Bochs run is printed. Skips (with the reason) when
+ * bochs, its BIOS images or the kernel's disk image are missing. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "support/kernel_boot.h"
+
+#define DISK RC_BINARY_DIR "/tests/kernel/disk.img"
+#define VEC RC_SOURCE_DIR "/tests/vectors/"
+#define BIOS "/usr/share/bochs/BIOS-bochs-latest"
+#define VGABIOS "/usr/share/vgabios/vgabios.bin"
+
+static char g_dir[256];
+
+static int can_run(const char *test)
+{
+    if (!rck_have_program("bochs")) {
+        printf("SKIP %s: bochs not installed (Debian: bochs bochs-sdl bochsbios vgabios)\n", test);
+        return 0;
+    }
+    if (access(BIOS, R_OK) || access(VGABIOS, R_OK)) {
+        printf("SKIP %s: %s or %s missing (Debian: bochsbios vgabios)\n", test, BIOS, VGABIOS);
+        return 0;
+    }
+    if (access(DISK, R_OK)) {
+        printf("SKIP %s: no test kernel image %s (nasm missing at build time?)\n", test, DISK);
+        return 0;
+    }
+    return 1;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+/* Run the CLI with args; its output into *out (malloc'd), its exit status
+ * returned, the wall time in *secs. */
+static int cli(const char *args, char **out, double *secs)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "RC_KERNEL_IMAGE='%s' '%s' %s 2>&1", DISK, RC_CLI_PATH, args);
+    double t0 = now_s();
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t cap = 1 << 16, len = 0, got;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    while ((got = fread(buf + len, 1, cap - 1 - len, p)) > 0)
+        len += got;
+    buf[len] = 0;
+    int st = pclose(p);
+    *secs = now_s() - t0;
+    *out = buf;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Vector `name` of corpus file `file` alone in a new file under g_dir. */
+static const char *extract(const char *file, const char *name, char *path, size_t n)
+{
+    char *text = rck_read_file(file, NULL);
+    ck_assert_msg(text != NULL, "cannot read %s", file);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    ck_assert_ptr_nonnull(root);
+    cJSON *arr = cJSON_IsArray(root) ? root : cJSON_GetObjectItemCaseSensitive(root, "vectors");
+    cJSON *found = NULL, *it;
+    cJSON_ArrayForEach(it, arr) {
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(it, "name");
+        if (cJSON_IsString(nm) && !strcmp(nm->valuestring, name))
+            found = it;
+    }
+    ck_assert_msg(found != NULL, "%s has no vector %s", file, name);
+    cJSON *one = cJSON_CreateArray();
+    cJSON_AddItemToArray(one, cJSON_Duplicate(found, 1));
+    char *s = cJSON_Print(one);
+    snprintf(path, n, "%s/%s.json", g_dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(s, f);
+    fclose(f);
+    free(s);
+    cJSON_Delete(one);
+    cJSON_Delete(root);
+    return path;
+}
+
+static void setup(void)
+{
+    snprintf(g_dir, sizeof g_dir, "/tmp/rc-kbochs.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(g_dir));
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);
+    if (system(cmd)) {
+    }
+}
+
+/* ---------------------------------------------------------------- ring0/ */
+
+/* All 14 hand-derived ring-0 vectors: delivery.json (9), transitions.json
+ * (4) and qemu-differs.json (1: SS after an IST switch without a privilege
+ * change stays the old SS, SDM Vol. 3A 6.14.4 — where QEMU 7.2 nulls it). */
+START_TEST(ring0_agrees)
+{
+    if (!can_run("ring0_agrees"))
+        return;
+    char *out;
+    double s;
+    int st = cli("vectors check --oracle bochs --verbose '" VEC "ring0'", &out, &s);
+    printf("bochs check ring0/ (14 vectors) %.2f s, %.2f s per vector\n%s", s, s / 14, out);
+    ck_assert_msg(st == 0 && strstr(out, "14 vectors judged, 14 agree"), "exit %d:\n%s", st, out);
+    ck_assert_msg(strstr(out, "AGREE ") && strstr(out, "\"int21-ist5-cpl0-long\""), "%s", out);
+    free(out);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- corpus sample */
+static const struct { const char *file, *name, *what; } sample[] = {
+    { "docs/kernel.json", "add-push-pop-hlt-long-cpl0", "CPL-0 HLT, long" },
+    { "docs/kernel.json", "shl-hlt-prot32-cpl0-amd", "CPL-0 HLT, prot32, AMD (ryzen)" },
+    { "exceptions/basic.json", "hlt-cpl3-long", "CPL 3 -> #GP(0) at ring 0, long" },
+    { "exceptions/basic.json", "hlt-cpl3-prot32", "CPL 3 -> #GP(0) at ring 0, prot32" },
+    { "exceptions/basic.json", "hlt-cpl1-prot32", "CPL 1 -> #GP(0) at ring 0, prot32" },
+    { "exceptions/basic.json", "int3-cpl3-compat", "CPL 3 #BP, compat" },
+    { "exceptions/basic.json", "int3-cpl0-long", "CPL 0 #BP, no ring change, long" },
+    { "exceptions/basic.json", "int80-cpl3-long", "INT 0x80 through the DPL-3 gate, long" },
+    { "exceptions/basic.json", "int80-cpl3-prot32", "INT 0x80 through the DPL-3 gate, prot32" },
+    { "pf/basic.json", "pf-write-ro-user-cpl3-long", "#PF, CPL 3, long (frame RF = 1)" },
+    { "pf/basic.json", "pf-read-page0-cpl0-prot32", "#PF, CPL 0, prot32" },
+};
+
+START_TEST(corpus_sample_agrees)
+{
+    if (!can_run("corpus_sample_agrees"))
+        return;
+    double total = 0;
+    size_t n = sizeof sample / sizeof sample[0];
+    for (size_t i = 0; i < n; i++) {
+        char file[512], path[512], args[700], *out;
+        double s;
+        snprintf(file, sizeof file, "%s%s", VEC, sample[i].file);
+        extract(file, sample[i].name, path, sizeof path);
+        snprintf(args, sizeof args, "vectors check --oracle bochs --verbose '%s'", path);
+        int st = cli(args, &out, &s);
+        total += s;
+        printf("bochs check %-32s %-44s %.2f s\n", sample[i].name, sample[i].what, s);
+        ck_assert_msg(st == 0 && strstr(out, "AGREE ") && strstr(out, "1 agree"),
+                      "%s: exit %d:\n%s", sample[i].name, st, out);
+        free(out);
+    }
+    printf("bochs check: %zu corpus vectors, %.2f s per vector\n", n, total / n);
+}
+END_TEST
+
+/* A wrong expectation must fail: the hand-derived frame RSP of the CPL-3 ->
+ * ring-0 trap-gate vector (0x410000, ring0/delivery.json) replaced by
+ * 0x410008; nothing else may differ. */
+START_TEST(wrong_field_disagrees)
+{
+    if (!can_run("wrong_field_disagrees"))
+        return;
+    char path[512], args[700], *out;
+    double s;
+    extract(VEC "ring0/delivery.json", "int40-dpl3-trapgate-cpl3-long", path, sizeof path);
+    char *text = rck_read_file(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    char *at = strstr(text, "\"rsp\":\t\"0x410000\"");
+    ck_assert_msg(at != NULL, "frame rsp not found in %s", text);
+    memcpy(strstr(at, "0x410000"), "0x410008", 8);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    snprintf(args, sizeof args, "vectors check --oracle bochs '%s'", path);
+    int st = cli(args, &out, &s);
+    printf("bochs check (frame.rsp made wrong) %.2f s\n%s", s, out);
+    ck_assert_int_eq(st, 3);
+    ck_assert_msg(strstr(out, "expect.frame.rsp: expected 0x410008, got 0x410000") &&
+                  !strstr(out, "expect.frame.rip") && strstr(out, "0 agree"), "%s", out);
+    free(out);
+}
+END_TEST
+
+/* record: INT3 at CPL 3 in long mode after MOV EAX, 5 (b8 05 00 00 00 cc).
+ * By hand (SDM Vol. 3A 6.14.2, 6.14.4; docs/standard-machine.md): #BP is a
+ * trap, frame RIP = 0x400006 (after the CC), CS 0x33, RFLAGS 0x2, RSP
+ * 0x410000, SS 0x2b; the stack switches to RSP0 = 0x110000, five 8-byte
+ * slots: RSP 0x10ffd8; RIP = 0x4000 + 16 x 3 = 0x4030; SS null, CPL 0.
+ * The source names the Intel model. */
+START_TEST(record_matches_hand_derivation)
+{
+    if (!can_run("record_matches_hand_derivation"))
+        return;
+    char path[512], args[700], *out;
+    double s;
+    snprintf(path, sizeof path, "%s/rec.json", g_dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("[{\"name\": \"rec-int3-long-cpl3\", \"mode\": \"long\", \"cpl\": 3, "
+          "\"code\": \"b805000000cc\"}]\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "vectors record --oracle bochs '%s'", path);
+    int st = cli(args, &out, &s);
+    printf("bochs record rec-int3-long-cpl3 %.2f s\n%s", s, out);
+    ck_assert_msg(st == 0 && strstr(out, "1 expectations written"), "%s", out);
+    free(out);
+    char *text = rck_read_file(path, NULL);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    ck_assert_ptr_nonnull(root);
+    cJSON *e = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(root, 0), "expect");
+    ck_assert_ptr_nonnull(e);
+    cJSON *fr = cJSON_GetObjectItemCaseSensitive(e, "frame");
+    cJSON *regs = cJSON_GetObjectItemCaseSensitive(e, "regs");
+    cJSON *segs = cJSON_GetObjectItemCaseSensitive(e, "segs");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(e, "end")->valuestring, "exception");
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(e, "vector")->valueint, 3);
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(fr, "rip")->valuestring, "0x400006");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(fr, "cs")->valuestring, "0x33");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(fr, "rflags")->valuestring, "0x2");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(fr, "rsp")->valuestring, "0x410000");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(fr, "ss")->valuestring, "0x2b");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(regs, "rax")->valuestring, "0x5");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(regs, "rsp")->valuestring, "0x10ffd8");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(regs, "rip")->valuestring, "0x4030");
+    ck_assert_str_eq(cJSON_GetObjectItemCaseSensitive(segs, "ss")->valuestring, "0x0");
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(e, "cpl")->valueint, 0);
+    const cJSON *src = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(e, "sources"), 0);
+    ck_assert_msg(cJSON_IsString(src) && !strncmp(src->valuestring, "bochs-", 6) &&
+                  strstr(src->valuestring, ":corei7_skylake_x"), "source %s",
+                  cJSON_IsString(src) ? src->valuestring : "?");
+    cJSON_Delete(root);
+    /* The recording agrees with a second run. */
+    snprintf(args, sizeof args, "vectors check --oracle bochs '%s'", path);
+    st = cli(args, &out, &s);
+    ck_assert_msg(st == 0 && strstr(out, "1 agree"), "%s", out);
+    free(out);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("kernel_bochs");
+    TCase *t = tcase_create("bochs");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 300);
+    tcase_add_test(t, ring0_agrees);
+    tcase_add_test(t, corpus_sample_agrees);
+    tcase_add_test(t, wrong_field_disagrees);
+    tcase_add_test(t, record_matches_hand_derivation);
+    suite_add_tcase(s, t);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *r = srunner_create(suite());
+    srunner_run_all(r, CK_NORMAL);
+    int failed = srunner_ntests_failed(r);
+    srunner_free(r);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
