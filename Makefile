@@ -53,12 +53,15 @@ fuzz: deps
 
 # The live judges over the whole corpus (docs/vectors.md "Live judges"):
 # the host CPU at ring 3, Unicorn, and QEMU (TCG) through the test kernel
-# (tests/kernel; ~0.35 s a vector, ~5 min). Differences: docs/oracle-disagreements.md.
+# (tests/kernel; ~0.35 s a vector, ~5 min) and Bochs (~0.6 s a vector, ~10 min).
+# Differences: docs/oracle-disagreements.md.
 judges: build
 	@$(BUILD)/ringcore vectors check --oracle native tests/vectors
 	@$(BUILD)/ringcore vectors check --oracle unicorn tests/vectors
 	@$(BUILD)/ringcore vectors check --oracle qemu tests/vectors || \
 	  echo "judges: QEMU's known departures from the manuals: docs/oracle-disagreements.md"
+	@$(BUILD)/ringcore vectors check --oracle bochs tests/vectors || \
+	  echo "judges: Bochs' known departures from the manuals: docs/oracle-disagreements.md"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz
