@@ -2,7 +2,9 @@
 # `ringcore vectors check --oracle ORACLE` judged and found in agreement,
 # with a not_judged entry naming the recorded fields that judge cannot see
 # (docs/vectors.md "Not judged", "Live judges").
-# Usage: python3 addsource.py BUILD_DIR unicorn|native|qemu SOURCE_NAME [PATH...]
+# Usage: python3 addsource.py BUILD_DIR unicorn|native|qemu|bochs SOURCE_NAME [PATH...]
+#   SOURCE_NAME may contain {model}: the Bochs CPU model of the vector's vendor
+#   (corei7_skylake_x for Intel, ryzen for AMD), e.g. bochs-2.7:{model}
 #   e.g. python3 addsource.py build native native:AuthenticAMD-25-1 tests/vectors/docs
 #   (run from the repository root; PATH defaults to tests/vectors)
 import json, re, subprocess, sys
@@ -18,6 +20,8 @@ for m in re.finditer(r'^AGREE (\S+): vector "([^"]+)"', out, re.M):
 QEMU_WHY = ("QEMU's monitor shows the registers, segments, control registers, EFER and memory, not "
             "the other MSRs or CR8; QEMU 7.2 pushes RF = 0 in a fault's frame, so a fault frame's "
             "RFLAGS is not judged by it")
+BOCHS_WHY = ("Bochs' debugger shows the registers, segments, control and debug registers, EFER "
+             "and the memory the judge dumps, not the other MSRs, nor the FS/GS bases in IA-32e mode")
 WHY = {
     ("unicorn", 3): "flat code, no privilege levels: Unicorn sees the GPRs and the INT3's RIP/RFLAGS/RSP, "
                     "not CS/SS or the delivery",
@@ -26,6 +30,8 @@ WHY = {
     ("native", 3): "the CPU at ring 3 reports the fault (vector, error code, CR2, the interrupted "
                    "RIP/CS/RFLAGS/RSP/SS), the GPRs and the user memory; the delivery side (handler RIP, "
                    "ring-0 stack, CPL, segment registers) is the standard machine's",
+    ("bochs", 0): BOCHS_WHY,
+    ("bochs", 3): BOCHS_WHY,
     ("qemu", 0): QEMU_WHY,
     ("qemu", 3): QEMU_WHY,
 }
@@ -35,6 +41,13 @@ FLAT = ("rip", "eip", "ip", "rflags", "eflags", "flags")
 
 def unseen(v):
     e, f = v["expect"], []
+    if ORACLE == "bochs":
+        # Bochs' debugger has no RDMSR (EFER only) and shows descriptor words, not
+        # the FS/GS base MSRs, in IA-32e mode
+        f += ["expect.msrs." + m for m in e.get("msrs", {}) if m != "efer"]
+        if v.get("mode") in ("long", "compat"):
+            f += ["expect.segs." + r for r in ("fs", "gs") if r in e.get("segs", {})]
+        return f
     if ORACLE == "qemu":
         f += ["expect.regs." + r for r in e.get("regs", {}) if r == "cr8"]
         f += ["expect.msrs." + m for m in e.get("msrs", {}) if m not in ("efer", "fs_base", "gs_base")]
@@ -63,14 +76,15 @@ for path, names in sorted(agree.items()):
     d = json.loads(text)
     vs = d if isinstance(d, list) else d["vectors"]
     for v in vs:
-        if v["name"] not in names or SRC in v["expect"]["sources"]:
+        src = SRC.replace("{model}", "ryzen" if v.get("vendor") == "amd" else "corei7_skylake_x")
+        if v["name"] not in names or src in v["expect"]["sources"]:
             continue
         e = v["expect"]
-        e["sources"].append(SRC)
+        e["sources"].append(src)
         fields = unseen(v)
         if fields:
             e.setdefault("not_judged", []).append(
-                {"source": SRC, "fields": fields, "why": WHY[(ORACLE, 3 if v.get("cpl", 0) == 3 else 0)]})
+                {"source": src, "fields": fields, "why": WHY[(ORACLE, 3 if v.get("cpl", 0) == 3 else 0)]})
         n += 1
     lines = text.split("\n")
     if len(lines) > 2 and lines[2].startswith('{"name"'):   # one vector per line
