@@ -33,4 +33,24 @@ int rck_vector_payload(const rcv_vector *v, rc_cpu *cpu, uint8_t **out, size_t *
 int rck_kernel_pdes(const uint8_t *ram, rcm_mode mode, uint64_t cr0, uint64_t cr3,
                     uint64_t addr[RCK_KERNEL_PDES], unsigned *count, char *why, size_t n);
 
+/* ---- kdisk.c: what the emulator judges share ---- */
+
+/* Bytes per disk cylinder of the test kernel's image (16 heads, 63 sectors
+ * of 512 bytes): the disk is padded to whole cylinders (README "Disk layout"). */
+#define RCK_CYLINDER (16u * 63u * 512u)
+
+/* The built image: RC_KERNEL_IMAGE, else tests/kernel/disk.img next to the
+ * ringcore executable (the build directory). -1 with err if absent. */
+int rck_find_image(char *path, size_t n, char *err, size_t en);
+
+/* Write to 'out' the kernel's sectors of 'base' up to its payload LBA, then
+ * the payload with its length and CRC-32 in the header, zero-padded to
+ * whole cylinders. Returns the image size, 0 with err on failure. */
+size_t rck_write_disk(const char *base, const char *out, const uint8_t *payload, size_t len,
+                      char *err, size_t n);
+
+/* A monotonic clock in seconds, and a sleep, for the judges' time-outs. */
+double rck_now_s(void);
+void rck_sleep_ms(unsigned ms);
+
 #endif /* RCT_KIMAGE_HOST_H */

@@ -65,14 +65,6 @@
 #define MODEL_INTEL "corei7_skylake_x"
 #define MODEL_AMD "ryzen"
 #define DEFAULT_TIMEOUT_S 15.0
-#define SECTOR 512u
-#define CYLINDER (16u * 63u * SECTOR)
-/* tests/kernel/layout.inc: header sector fields. */
-#define H_PAYLOAD_LBA 0x1c
-#define H_PAYLOAD_BYTES 0x20
-#define H_PAYLOAD_CRC32 0x28
-#define H_FLAGS 0x2c
-#define PAYLOAD_MAX 0x2000000u
 #define ENTER_LINE "ringcore-kernel: enter\n"
 #define TRIPLE_FAULT "with no resolution"
 #define EFER_LMA (1ull << 10)
@@ -158,115 +150,7 @@ static bool can_judge(const rcv_vector *v, char *why, size_t n)
 
 /* ------------------------------------------------------------------ the disk */
 
-/* CRC-32 as the kernel checks it (IEEE 802.3: reflected polynomial
- * 0xEDB88320, initial value and final XOR 0xFFFFFFFF). */
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-    uint32_t c = ~0u;
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (unsigned k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void set_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-/* The built image: RC_KERNEL_IMAGE, else tests/kernel/disk.img beside the
- * ringcore executable. */
-static int find_image(char *path, size_t n, char *err, size_t en)
-{
-    const char *env = getenv("RC_KERNEL_IMAGE");
-    if (env && env[0]) {
-        snprintf(path, n, "%s", env);
-    } else {
-        char exe[2048];
-        ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (k <= 0) {
-            snprintf(err, en, "cannot find the test kernel: set RC_KERNEL_IMAGE");
-            return -1;
-        }
-        exe[k] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = 0;
-        if ((size_t)snprintf(path, n, "%s/tests/kernel/disk.img", exe) >= n) {
-            snprintf(err, en, "path too long: set RC_KERNEL_IMAGE");
-            return -1;
-        }
-    }
-    if (access(path, R_OK)) {
-        snprintf(err, en, "no test kernel image at %s (make build, or set RC_KERNEL_IMAGE)", path);
-        return -1;
-    }
-    return 0;
-}
-
-/* The kernel's sectors up to payload_lba, then the payload, zero-padded
- * to whole 16-head, 63-sector cylinders (README "Disk layout"), so that
- * Bochs gets an exact geometry. Returns the image size, 0 on error. */
-static size_t make_disk(const char *base, const char *out, const uint8_t *payload, size_t len,
-                        char *err, size_t n)
-{
-    uint8_t head2[2 * SECTOR];
-    FILE *f = fopen(base, "rb");
-    if (!f || fread(head2, 1, sizeof head2, f) != sizeof head2 ||
-        memcmp(head2 + SECTOR, "RCKDISK1", 8) || len > PAYLOAD_MAX) {
-        snprintf(err, n, "%s: not the test kernel's disk image (or payload too large)", base);
-        if (f)
-            fclose(f);
-        return 0;
-    }
-    size_t kernel = (size_t)le32(head2 + SECTOR + H_PAYLOAD_LBA) * SECTOR;
-    size_t total = kernel + (len + SECTOR - 1) / SECTOR * SECTOR;
-    total = (total + CYLINDER - 1) / CYLINDER * CYLINDER;
-    uint8_t *img = calloc(1, total);
-    bool ok = img && !fseek(f, 0, SEEK_SET) && fread(img, 1, kernel, f) == kernel;
-    fclose(f);
-    if (ok) {
-        memcpy(img + kernel, payload, len);
-        set_le32(img + SECTOR + H_PAYLOAD_BYTES, (uint32_t)len);
-        set_le32(img + SECTOR + H_PAYLOAD_CRC32, crc32_ieee(payload, len));
-        set_le32(img + SECTOR + H_FLAGS, 0);
-        f = fopen(out, "wb");
-        ok = f && fwrite(img, 1, total, f) == total;
-        if (f && fclose(f))
-            ok = false;
-    }
-    free(img);
-    if (!ok) {
-        snprintf(err, n, "cannot write the disk image %s", out);
-        return 0;
-    }
-    return total;
-}
-
 /* ------------------------------------------------------------------ Bochs */
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec t = { 0, (long)ms * 1000000L };
-    nanosleep(&t, NULL);
-}
 
 typedef struct bx_run {
     char dir[256];
@@ -313,7 +197,7 @@ static void bx_pump(bx_run *b, int ms)
 /* Wait for the debugger's prompt "<bochs:N> " printed after offset from. */
 static bool bx_prompt(bx_run *b, size_t from)
 {
-    while (now_s() < b->deadline) {
+    while (rck_now_s() < b->deadline) {
         if (b->buf && b->len > from) {
             const char *p = b->buf + from, *last = NULL;
             while ((p = strstr(p, "<bochs:")))
@@ -390,7 +274,7 @@ static int bx_spawn(bx_run *b, const char *disk, size_t disk_size, rc_vendor ven
             "boot: disk\nport_e9_hack: enabled=1\nlog: bochs.log\npanic: action=fatal\n"
             "error: action=report\ninfo: action=report\ndebug: action=ignore\n"
             "speaker: enabled=0\nsound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy\n",
-            BOCHS_BIOS, BOCHS_VGABIOS, model(vendor), disk, disk_size / CYLINDER);
+            BOCHS_BIOS, BOCHS_VGABIOS, model(vendor), disk, disk_size / RCK_CYLINDER);
     if (fclose(f)) {
         snprintf(err, n, "cannot write %s", rc);
         return -1;
@@ -446,7 +330,7 @@ static void bx_stop(bx_run *b)
     }
     for (int i = 0; i < 100 && !bx_exited(b); i++) {
         bx_pump(b, 0);
-        sleep_ms(5);
+        rck_sleep_ms(5);
     }
     if (!b->exited) {
         kill(b->pid, SIGKILL);
@@ -851,7 +735,7 @@ static bool bx_gone(bx_run *b)
     if (b->out >= 0 && !bx_exited(b))
         return false;
     for (int i = 0; i < 200 && !bx_exited(b); i++)
-        sleep_ms(5);
+        rck_sleep_ms(5);
     return true;
 }
 
@@ -862,8 +746,8 @@ static int wait_halt(bx_run *b, uint64_t *rip, char *err, size_t n)
 {
     uint64_t last = ~0ull;
     unsigned wait = 30;
-    while (now_s() < b->deadline) {
-        sleep_ms(wait);
+    while (rck_now_s() < b->deadline) {
+        rck_sleep_ms(wait);
         if (bx_gone(b))
             return 1;
         uint64_t cur;
@@ -908,7 +792,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
     int bad = rck_vector_payload(v, cpu, &payload, &plen, err, n);
     rc_destroy(cpu);
     char base[2048];
-    if (bad || find_image(base, sizeof base, err, n)) {
+    if (bad || rck_find_image(base, sizeof base, err, n)) {
         free(payload);
         return -1;
     }
@@ -924,13 +808,13 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
     }
     char disk[400];
     snprintf(disk, sizeof disk, "%s/disk.img", b.dir);
-    size_t dsize = make_disk(base, disk, payload, plen, err, n);
+    size_t dsize = rck_write_disk(base, disk, payload, plen, err, n);
     free(payload);
     if (!dsize || bx_spawn(&b, disk, dsize, v->m.vendor, err, n)) {
         remove_dir(b.dir);
         return -1;
     }
-    b.deadline = now_s() + timeout_s();
+    b.deadline = rck_now_s() + timeout_s();
     bochs_ctx *c = calloc(1, sizeof *c);
     char *rtxt = NULL, *stxt = NULL, *ctxt = NULL, *dtxt = NULL;
     int rc = -1;
@@ -940,7 +824,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
         snprintf(err, n, "Bochs did not start (see %s/bochs.err)", b.dir);
         goto out;
     }
-    while (now_s() < b.deadline && !(b.buf && strstr(b.buf, ENTER_LINE)) && b.out >= 0)
+    while (rck_now_s() < b.deadline && !(b.buf && strstr(b.buf, ENTER_LINE)) && b.out >= 0)
         bx_pump(&b, 20);
     int h = b.buf && strstr(b.buf, ENTER_LINE) ? wait_halt(&b, &rip, err, n) : 1;
     if (h < 0)
@@ -949,7 +833,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
         /* Bochs ended by itself: a triple fault after "enter" is a shutdown
          * end; anything else (the kernel's exits, a timeout) is not judged. */
         for (int i = 0; i < 100 && !bx_exited(&b); i++)
-            sleep_ms(5);
+            rck_sleep_ms(5);
         char errf[400];
         snprintf(errf, sizeof errf, "%s/bochs.err", b.dir);
         FILE *f = fopen(errf, "r");

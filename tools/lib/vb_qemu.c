@@ -49,15 +49,6 @@
 #define QEMU_BIN "qemu-system-x86_64"
 #define QEMU_MODEL "qemu64"
 #define DEFAULT_TIMEOUT_S 10.0
-#define SECTOR 512u
-#define CYLINDER (16u * 63u * SECTOR)
-/* tests/kernel/layout.inc: header sector fields. */
-#define H_MAGIC 0x00
-#define H_PAYLOAD_LBA 0x1c
-#define H_PAYLOAD_BYTES 0x20
-#define H_PAYLOAD_CRC32 0x28
-#define H_FLAGS 0x2c
-#define PAYLOAD_MAX 0x2000000u
 #define ENTER_LINE "ringcore-kernel: enter\n"
 #define RAM RCK_VEC_RAM
 #define PC_HOLE_LO 0xa0000ull
@@ -128,118 +119,7 @@ static bool can_judge(const rcv_vector *v, char *why, size_t n)
 
 /* ------------------------------------------------------------------ the disk */
 
-/* CRC-32 (IEEE 802.3 / zlib: reflected 0xEDB88320, init and final XOR ~0). */
-static uint32_t crc32_ieee(const uint8_t *p, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    while (n--) {
-        c ^= *p++;
-        for (int k = 0; k < 8; k++)
-            c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    }
-    return c ^ 0xffffffffu;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* The built image: RC_KERNEL_IMAGE, else tests/kernel/disk.img next to the
- * ringcore executable (the build directory). */
-static int kernel_image(char *path, size_t n, char *err, size_t en)
-{
-    const char *env = getenv("RC_KERNEL_IMAGE");
-    if (env && env[0]) {
-        snprintf(path, n, "%s", env);
-    } else {
-        char exe[4096];
-        ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-        if (k <= 0) {
-            snprintf(err, en, "cannot find the test kernel: set RC_KERNEL_IMAGE");
-            return -1;
-        }
-        exe[k] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = 0;
-        if ((size_t)snprintf(path, n, "%s/tests/kernel/disk.img", exe) >= n) {
-            snprintf(err, en, "path too long: set RC_KERNEL_IMAGE");
-            return -1;
-        }
-    }
-    if (access(path, R_OK)) {
-        snprintf(err, en, "no test kernel image at %s (build it: make build; or set "
-                 "RC_KERNEL_IMAGE)", path);
-        return -1;
-    }
-    return 0;
-}
-
-/* A copy of the kernel's sectors before payload_lba, the payload, zeros to
- * a whole cylinder (tests/kernel/README.md "Disk layout"). */
-static int write_disk(const char *base, const char *out, const uint8_t *payload, size_t len,
-                      char *err, size_t n)
-{
-    if (len > PAYLOAD_MAX) {
-        snprintf(err, n, "payload of %zu bytes is larger than the kernel loads", len);
-        return -1;
-    }
-    FILE *f = fopen(base, "rb");
-    uint8_t hdr[SECTOR * 2];
-    if (!f || fread(hdr, 1, sizeof hdr, f) != sizeof hdr || memcmp(hdr + SECTOR, "RCKDISK1", 8)) {
-        snprintf(err, n, "%s: not the test kernel's disk image", base);
-        if (f)
-            fclose(f);
-        return -1;
-    }
-    uint32_t lba = get32(hdr + SECTOR + H_PAYLOAD_LBA);
-    size_t head = (size_t)lba * SECTOR;
-    size_t total = head + (len + SECTOR - 1) / SECTOR * SECTOR;
-    total = (total + CYLINDER - 1) / CYLINDER * CYLINDER;
-    uint8_t *img = calloc(1, total);
-    if (!img || fseek(f, 0, SEEK_SET) || fread(img, 1, head, f) != head) {
-        snprintf(err, n, "%s: cannot read the kernel's sectors", base);
-        fclose(f);
-        free(img);
-        return -1;
-    }
-    fclose(f);
-    memcpy(img + head, payload, len);
-    uint8_t *h = img + SECTOR;
-    put32(h + H_PAYLOAD_BYTES, (uint32_t)len);
-    put32(h + H_PAYLOAD_CRC32, crc32_ieee(payload, len));
-    put32(h + H_FLAGS, 0);
-    f = fopen(out, "wb");
-    int r = f && fwrite(img, 1, total, f) == total ? 0 : -1;
-    if (f && fclose(f))
-        r = -1;
-    free(img);
-    if (r)
-        snprintf(err, n, "%s: cannot write: %s", out, strerror(errno));
-    return r;
-}
-
 /* ------------------------------------------------------------------ QEMU and QMP */
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static void sleep_ms(unsigned ms)
-{
-    struct timespec t = { 0, (long)ms * 1000000L };
-    nanosleep(&t, NULL);
-}
 
 typedef struct qmp {
     int fd;
@@ -263,7 +143,7 @@ static char *qmp_line(qmp *q, double deadline)
             q->len -= k + 1;
             return line;
         }
-        double left = deadline - now_s();
+        double left = deadline - rck_now_s();
         if (left <= 0 || q->len == sizeof q->buf)
             return NULL;
         struct pollfd p = { q->fd, POLLIN, 0 };
@@ -375,10 +255,10 @@ static bool poll_exit(qrun *qr)
 static void stop_qemu(qrun *qr, qmp *q)
 {
     if (q && q->fd >= 0 && !poll_exit(qr)) {
-        cJSON_Delete(qmp_cmd(q, "{\"execute\":\"quit\"}", now_s() + 2));
+        cJSON_Delete(qmp_cmd(q, "{\"execute\":\"quit\"}", rck_now_s() + 2));
     }
     for (int i = 0; i < 200 && !poll_exit(qr); i++)
-        sleep_ms(5);
+        rck_sleep_ms(5);
     if (!qr->exited) {
         kill(qr->pid, SIGKILL);
         waitpid(qr->pid, &qr->status, 0);
@@ -847,7 +727,7 @@ static int connect_qmp(qrun *qr, qmp *q, double deadline, char *err, size_t n)
         return -1;
     }
     q->len = 0;
-    while (now_s() < deadline && !poll_exit(qr)) {
+    while (rck_now_s() < deadline && !poll_exit(qr)) {
         q->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (q->fd >= 0 && !connect(q->fd, (struct sockaddr *)&a, sizeof a)) {
             char *greeting = qmp_line(q, deadline);
@@ -861,7 +741,7 @@ static int connect_qmp(qrun *qr, qmp *q, double deadline, char *err, size_t n)
         if (q->fd >= 0)
             close(q->fd);
         q->fd = -1;
-        sleep_ms(5);
+        rck_sleep_ms(5);
     }
     snprintf(err, n, "could not talk to QEMU's QMP socket (see %s/qemu.out)", qr->dir);
     return -1;
@@ -907,7 +787,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
               rck_kernel_pdes(rc_ram_ptr(cpu, 0, RAM), v->m.mode, cr0, cr3, pdes, &npde, err, n);
     rc_destroy(cpu);
     char base[4096];
-    if (bad || kernel_image(base, sizeof base, err, n)) {
+    if (bad || rck_find_image(base, sizeof base, err, n)) {
         free(payload);
         return -1;
     }
@@ -922,17 +802,17 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
     }
     char disk[400], path[400];
     snprintf(disk, sizeof disk, "%s/disk.img", qr.dir);
-    int rc = write_disk(base, disk, payload, plen, err, n);
+    size_t dsize = rck_write_disk(base, disk, payload, plen, err, n);
     free(payload);
-    if (rc || spawn_qemu(&qr, disk, v->m.vendor, err, n)) {
+    if (!dsize || spawn_qemu(&qr, disk, v->m.vendor, err, n)) {
         remove_dir(qr.dir);
         return -1;
     }
-    double t0 = now_s(), deadline = t0 + timeout_s();
+    double t0 = rck_now_s(), deadline = t0 + timeout_s();
     qmp q = { .fd = -1 };
     qemu_ctx *c = calloc(1, sizeof *c);
     char *regs = NULL, *log = NULL;
-    rc = -1;
+    int rc = -1;
     if (!c) {
         snprintf(err, n, "out of memory");
         goto out;
@@ -944,7 +824,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
         goto out;
     snprintf(path, sizeof path, "%s/e9.raw", qr.dir);
     bool entered = false, halted = false;
-    while (have_qmp && now_s() < deadline && !poll_exit(&qr)) {
+    while (have_qmp && rck_now_s() < deadline && !poll_exit(&qr)) {
         if (!entered) {
             free(log);
             log = read_text(path, NULL);
@@ -958,7 +838,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
                 break;
             }
         }
-        sleep_ms(2);
+        rck_sleep_ms(2);
     }
     free(log);
     log = read_text(path, NULL);
