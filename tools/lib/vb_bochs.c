@@ -386,14 +386,6 @@ static bool hex_after(const char *s, const char *key, uint64_t *v)
     return digits > 0;
 }
 
-static bool expects_wide(const rcv_vector *v, unsigned id)
-{
-    for (unsigned i = 0; i < v->expect.nregs; i++)
-        if (v->expect.regs[i].id == id && v->expect.regs[i].width == 64)
-            return true;
-    return false;
-}
-
 /* "cs:0x0010, dh=0x00af9b00, dl=0x0000ffff, valid=1": the selector and the
  * cached descriptor words (dl = the low dword, dh = the high dword). Base,
  * limit and attributes decode per SDM Vol. 3A 3.4.5 Figure 3-8: base 15:0
@@ -451,7 +443,7 @@ static int parse_state(const rcv_vector *v, const char *r_out, const char *sreg,
             snprintf(err, n, "Bochs' r showed no %s", gpr[i]);
             return -1;
         }
-        if (is64 || (i < 8 && !expects_wide(v, i)))
+        if (is64 || (i < 8 && !rcv_expects_wide(v, i)))
             r->reg_valid |= 1ull << i;
         if (!is64)
             r->reg[i] &= 0xffffffffu;
@@ -462,7 +454,7 @@ static int parse_state(const rcv_vector *v, const char *r_out, const char *sreg,
         return -1;
     }
     r->reg_valid |= 1ull << RC_REG_RFLAGS;
-    if (is64 || !expects_wide(v, RC_REG_RIP))
+    if (is64 || !rcv_expects_wide(v, RC_REG_RIP))
         r->reg_valid |= 1ull << RC_REG_RIP;
     /* CPL = CS.RPL in protected mode (SDM Vol. 3A 5.5). */
     r->reg[RC_REG_CPL] = r->seg[RC_SEG_CS].selector & 3;
@@ -651,52 +643,6 @@ static int judge_halt(bx_run *b, bochs_ctx *c, rcv_result *r, char *err, size_t 
         return -1;
     }
     return 0;
-}
-
-/* The vector's own not_judged entries for Bochs ("bochs..." sources). */
-static void apply_not_judged(const rcv_vector *v, rcv_result *r)
-{
-    static const char *const frn[5] = { "rip", "cs", "rflags", "rsp", "ss" };
-    static const char *const sgn[RC_SEG_COUNT] = { "es", "cs", "ss", "ds", "fs", "gs", "ldtr",
-                                                   "tr" };
-    for (unsigned i = 0; i < v->expect.nnot_judged; i++) {
-        const rcv_not_judged *nj = &v->expect.not_judged[i];
-        if (strncmp(nj->source, "bochs", 5) || !nj->fields)
-            continue;
-        for (const char *f = nj->fields; *f;) {
-            size_t len = strcspn(f, ",");
-            char path[96];
-            snprintf(path, sizeof path, "%.*s", (int)len, f);
-            f += len + (f[len] == ',');
-            const char *leaf = strrchr(path, '.');
-            leaf = leaf ? leaf + 1 : path;
-            if (!strcmp(path, "expect.cpl"))
-                r->reg_valid &= ~(1ull << RC_REG_CPL);
-            else if (!strcmp(path, "expect.cr2"))
-                r->reg_valid &= ~(1ull << RC_REG_CR2);
-            else if (!strcmp(path, "expect.mem"))
-                r->read_mem = NULL;
-            else if (!strcmp(path, "expect.msrs"))
-                r->read_msr = NULL;
-            else if (!strcmp(path, "expect.frame"))
-                r->frame_mask = 0;
-            else if (!strcmp(path, "expect.segs"))
-                r->seg_valid = 0;
-            else if (!strncmp(path, "expect.frame.", 13)) {
-                for (unsigned k = 0; k < 5; k++)
-                    if (!strcmp(leaf, frn[k]))
-                        r->frame_mask &= ~(1u << k);
-            } else if (!strncmp(path, "expect.segs.", 12)) {
-                for (unsigned k = 0; k < RC_SEG_COUNT; k++)
-                    if (!strcmp(leaf, sgn[k]))
-                        r->seg_valid &= ~(1u << k);
-            } else if (!strncmp(path, "expect.regs.", 12)) {
-                for (unsigned k = 0; k < v->expect.nregs; k++)
-                    if (!strcmp(leaf, v->expect.regs[k].name))
-                        r->reg_valid &= ~(1ull << v->expect.regs[k].id);
-            }
-        }
-    }
 }
 
 static double timeout_s(void)
@@ -888,7 +834,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
     for (unsigned i = 0; i < v->expect.nmsrs; i++)
         msrs_ok &= v->expect.msrs[i].index == MSR_EFER;
     r->read_msr = msrs_ok ? rd_msr : NULL;
-    apply_not_judged(v, r);
+    rcv_apply_not_judged(v, r, "bochs", false);
     r->ctx = c;
     c = NULL;
     rc = 0;

@@ -350,15 +350,6 @@ static bool parse_seg(const char *s, const char *key, rc_segment *g)
     return true;
 }
 
-/* Whether v's expectation names GPR/RIP id with a 64-bit name. */
-static bool expects_wide(const rcv_vector *v, unsigned id)
-{
-    for (unsigned i = 0; i < v->expect.nregs; i++)
-        if (v->expect.regs[i].id == id && v->expect.regs[i].width == 64)
-            return true;
-    return false;
-}
-
 static int parse_regs(const rcv_vector *v, const char *s, rcv_result *r, qemu_ctx *c, char *err,
                       size_t n)
 {
@@ -375,7 +366,7 @@ static int parse_regs(const rcv_vector *v, const char *s, rcv_result *r, qemu_ct
             snprintf(err, n, "QEMU's info registers has no %s", is64 ? wide[i] : narrow[i]);
             return -1;
         }
-        if (is64 || !expects_wide(v, i))
+        if (is64 || !rcv_expects_wide(v, i))
             r->reg_valid |= 1ull << i;
     }
     uint64_t x;
@@ -387,7 +378,7 @@ static int parse_regs(const rcv_vector *v, const char *s, rcv_result *r, qemu_ct
     }
     r->reg[RC_REG_CPL] = x;
     r->reg_valid |= 1ull << RC_REG_RFLAGS | 1ull << RC_REG_CPL;
-    if (is64 || !expects_wide(v, RC_REG_RIP))
+    if (is64 || !rcv_expects_wide(v, RC_REG_RIP))
         r->reg_valid |= 1ull << RC_REG_RIP;
     static const struct { const char *key; rc_reg id; } ctl[] = {
         { "CR0=", RC_REG_CR0 }, { "CR2=", RC_REG_CR2 }, { "CR3=", RC_REG_CR3 },
@@ -646,59 +637,6 @@ static int judge_halt(qemu_ctx *c, rcv_result *r, char *err, size_t n)
     return 0;
 }
 
-/* A vector's own not_judged entries for this judge (docs/vectors.md "Not
- * judged": the list tells a live judge which fields it must not compare):
- * each named field is taken out of what the result shows. "*" is handled
- * by can_judge; end, vector and error_code cannot be taken out. */
-static void apply_not_judged(const rcv_vector *v, rcv_result *r)
-{
-    static const char *const frn[5] = { "rip", "cs", "rflags", "rsp", "ss" };
-    static const char *const sgn[RC_SEG_COUNT] = { "es", "cs", "ss", "ds", "fs", "gs", "ldtr",
-                                                   "tr" };
-    for (unsigned i = 0; i < v->expect.nnot_judged; i++) {
-        const rcv_not_judged *nj = &v->expect.not_judged[i];
-        if (strncmp(nj->source, "qemu", 4) || !nj->fields)
-            continue;
-        for (const char *f = nj->fields; *f;) {
-            size_t len = strcspn(f, ",");
-            char path[96];
-            snprintf(path, sizeof path, "%.*s", (int)len, f);
-            f += len + (f[len] == ',');
-            const char *leaf = strrchr(path, '.');
-            leaf = leaf ? leaf + 1 : path;
-            if (!strcmp(path, "expect.cpl")) {
-                r->reg_valid &= ~(1ull << RC_REG_CPL);
-            } else if (!strcmp(path, "expect.cr2")) {
-                r->reg_valid &= ~(1ull << RC_REG_CR2);
-            } else if (!strcmp(path, "expect.mem")) {
-                r->read_mem = NULL;
-            } else if (!strcmp(path, "expect.msrs")) {
-                r->read_msr = NULL;
-            } else if (!strcmp(path, "expect.frame")) {
-                r->frame_mask = 0;
-            } else if (!strcmp(path, "expect.segs")) {
-                r->seg_valid = 0;
-            } else if (!strncmp(path, "expect.frame.", 13)) {
-                /* RC_QEMU_JUDGE_RF=1 judges a fault frame's RFLAGS even where
-                 * the vector records that QEMU does not see it (its RF). */
-                const char *strict = getenv("RC_QEMU_JUDGE_RF");
-                bool keep_rf = strict && strict[0] == '1';
-                for (unsigned k = 0; k < 5; k++)
-                    if (!strcmp(leaf, frn[k]) && !(keep_rf && k == 2))
-                        r->frame_mask &= ~(1u << k);
-            } else if (!strncmp(path, "expect.segs.", 12)) {
-                for (unsigned k = 0; k < RC_SEG_COUNT; k++)
-                    if (!strcmp(leaf, sgn[k]))
-                        r->seg_valid &= ~(1u << k);
-            } else if (!strncmp(path, "expect.regs.", 12)) {
-                for (unsigned k = 0; k < v->expect.nregs; k++)
-                    if (!strcmp(leaf, v->expect.regs[k].name))
-                        r->reg_valid &= ~(1ull << v->expect.regs[k].id);
-            }
-        }
-    }
-}
-
 static double timeout_s(void)
 {
     const char *e = getenv("RC_QEMU_TIMEOUT");
@@ -889,7 +827,8 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
         goto out;
     r->read_mem = rd_mem;
     r->read_msr = msrs_visible(v, c) ? rd_msr : NULL;
-    apply_not_judged(v, r);
+    const char *strict = getenv("RC_QEMU_JUDGE_RF");
+    rcv_apply_not_judged(v, r, "qemu", strict && strict[0] == '1');
     r->ctx = c;
     c = NULL;
     rc = 0;

@@ -58,4 +58,14 @@ extern const rcv_backend rcv_backend_unicorn;
  * diff (newline-separated). Returns the number of differences. */
 unsigned rcv_compare(const rcv_vector *v, const rcv_result *r, char *diff, size_t n);
 
+/* Take out of r the fields v's not_judged entries name for the judge whose
+ * sources start with 'judge' ("qemu", "bochs"); keep_frame_rflags keeps the
+ * frame's RFLAGS in. vector.c */
+void rcv_apply_not_judged(const rcv_vector *v, rcv_result *r, const char *judge,
+                          bool keep_frame_rflags);
+
+/* Whether v's expectation names register 'id' with a 64-bit name (rax, not
+ * eax): a judge that shows 32-bit values then cannot judge it. vector.c */
+bool rcv_expects_wide(const rcv_vector *v, unsigned id);
+
 #endif /* RCT_VBACKEND_H */

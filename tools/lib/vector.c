@@ -1260,3 +1260,63 @@ unsigned rcv_compare(const rcv_vector *v, const rcv_result *r, char *out, size_t
     }
     return d.count;
 }
+
+/* A vector's own not_judged entries for a live judge (docs/vectors.md "Not
+ * judged": the list tells a judge which fields it must not compare): each
+ * field named for a source starting with 'judge' is taken out of what the
+ * result shows; keep_frame_rflags keeps expect.frame.rflags in (QEMU's
+ * RC_QEMU_JUDGE_RF). "*" is the backend's can_judge; end, vector and
+ * error_code cannot be taken out. */
+void rcv_apply_not_judged(const rcv_vector *v, rcv_result *r, const char *judge,
+                           bool keep_frame_rflags)
+{
+    static const char *const frn[5] = { "rip", "cs", "rflags", "rsp", "ss" };
+    static const char *const sgn[RC_SEG_COUNT] = { "es", "cs", "ss", "ds", "fs", "gs", "ldtr",
+                                                   "tr" };
+    for (unsigned i = 0; i < v->expect.nnot_judged; i++) {
+        const rcv_not_judged *nj = &v->expect.not_judged[i];
+        if (strncmp(nj->source, judge, strlen(judge)) || !nj->fields)
+            continue;
+        for (const char *f = nj->fields; *f;) {
+            size_t len = strcspn(f, ",");
+            char path[96];
+            snprintf(path, sizeof path, "%.*s", (int)len, f);
+            f += len + (f[len] == ',');
+            const char *leaf = strrchr(path, '.');
+            leaf = leaf ? leaf + 1 : path;
+            if (!strcmp(path, "expect.cpl"))
+                r->reg_valid &= ~(1ull << RC_REG_CPL);
+            else if (!strcmp(path, "expect.cr2"))
+                r->reg_valid &= ~(1ull << RC_REG_CR2);
+            else if (!strcmp(path, "expect.mem"))
+                r->read_mem = NULL;
+            else if (!strcmp(path, "expect.msrs"))
+                r->read_msr = NULL;
+            else if (!strcmp(path, "expect.frame"))
+                r->frame_mask = 0;
+            else if (!strcmp(path, "expect.segs"))
+                r->seg_valid = 0;
+            else if (!strncmp(path, "expect.frame.", 13)) {
+                for (unsigned k = 0; k < 5; k++)
+                    if (!strcmp(leaf, frn[k]) && !(keep_frame_rflags && k == 2))
+                        r->frame_mask &= ~(1u << k);
+            } else if (!strncmp(path, "expect.segs.", 12)) {
+                for (unsigned k = 0; k < RC_SEG_COUNT; k++)
+                    if (!strcmp(leaf, sgn[k]))
+                        r->seg_valid &= ~(1u << k);
+            } else if (!strncmp(path, "expect.regs.", 12)) {
+                for (unsigned k = 0; k < v->expect.nregs; k++)
+                    if (!strcmp(leaf, v->expect.regs[k].name))
+                        r->reg_valid &= ~(1ull << v->expect.regs[k].id);
+            }
+        }
+    }
+}
+
+bool rcv_expects_wide(const rcv_vector *v, unsigned id)
+{
+    for (unsigned i = 0; i < v->expect.nregs; i++)
+        if (v->expect.regs[i].id == id && v->expect.regs[i].width == 64)
+            return true;
+    return false;
+}
