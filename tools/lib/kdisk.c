@@ -73,8 +73,8 @@ int rck_find_image(char *path, size_t n, char *err, size_t en)
     return 0;
 }
 
-size_t rck_write_disk(const char *base, const char *out, const uint8_t *payload, size_t len,
-                      char *err, size_t n)
+size_t rck_write_payload_disk(const char *base, const char *out, const uint8_t *payload,
+                              size_t len, char *err, size_t n)
 {
     if (len > PAYLOAD_MAX) {
         snprintf(err, n, "payload of %zu bytes is larger than the kernel loads", len);

@@ -46,8 +46,8 @@ int rck_find_image(char *path, size_t n, char *err, size_t en);
 /* Write to 'out' the kernel's sectors of 'base' up to its payload LBA, then
  * the payload with its length and CRC-32 in the header, zero-padded to
  * whole cylinders. Returns the image size, 0 with err on failure. */
-size_t rck_write_disk(const char *base, const char *out, const uint8_t *payload, size_t len,
-                      char *err, size_t n);
+size_t rck_write_payload_disk(const char *base, const char *out, const uint8_t *payload,
+                              size_t len, char *err, size_t n);
 
 /* A monotonic clock in seconds, and a sleep, for the judges' time-outs. */
 double rck_now_s(void);

@@ -754,7 +754,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
     }
     char disk[400];
     snprintf(disk, sizeof disk, "%s/disk.img", b.dir);
-    size_t dsize = rck_write_disk(base, disk, payload, plen, err, n);
+    size_t dsize = rck_write_payload_disk(base, disk, payload, plen, err, n);
     free(payload);
     if (!dsize || bx_spawn(&b, disk, dsize, v->m.vendor, err, n)) {
         remove_dir(b.dir);
