@@ -38,6 +38,7 @@
 
 static char g_dir[256];
 
+
 static int can_run(const char *test)
 {
     if (!rck_have_program("qemu-system-x86_64")) {
@@ -49,65 +50,6 @@ static int can_run(const char *test)
         return 0;
     }
     return 1;
-}
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + t.tv_nsec / 1e9;
-}
-
-/* Run the CLI with `args` (and an optional environment prefix); the output
- * into *out (malloc'd), the exit status returned, the wall time in *secs. */
-static int cli(const char *env, const char *args, char **out, double *secs)
-{
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s RC_KERNEL_IMAGE='%s' '%s' %s 2>&1", env ? env : "", DISK,
-             RC_CLI_PATH, args);
-    double t0 = now_s();
-    FILE *p = popen(cmd, "r");
-    ck_assert_ptr_nonnull(p);
-    size_t cap = 1 << 16, len = 0, got;
-    char *buf = malloc(cap);
-    ck_assert_ptr_nonnull(buf);
-    while ((got = fread(buf + len, 1, cap - 1 - len, p)) > 0)
-        len += got;
-    buf[len] = 0;
-    int st = pclose(p);
-    *secs = now_s() - t0;
-    *out = buf;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* The vector `name` of corpus file `file`, alone in a new file; returns its path. */
-static const char *extract(const char *file, const char *name, char *path, size_t n)
-{
-    char *text = rck_read_file(file, NULL);
-    ck_assert_msg(text != NULL, "cannot read %s", file);
-    cJSON *root = cJSON_Parse(text);
-    free(text);
-    ck_assert_ptr_nonnull(root);
-    cJSON *arr = cJSON_IsArray(root) ? root : cJSON_GetObjectItemCaseSensitive(root, "vectors");
-    cJSON *found = NULL, *it;
-    cJSON_ArrayForEach(it, arr) {
-        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(it, "name");
-        if (cJSON_IsString(nm) && !strcmp(nm->valuestring, name))
-            found = it;
-    }
-    ck_assert_msg(found != NULL, "%s has no vector %s", file, name);
-    cJSON *one = cJSON_CreateArray();
-    cJSON_AddItemToArray(one, cJSON_Duplicate(found, 1));
-    char *s = cJSON_Print(one);
-    snprintf(path, n, "%s/%s.json", g_dir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(s, f);
-    fclose(f);
-    free(s);
-    cJSON_Delete(one);
-    cJSON_Delete(root);
-    return path;
 }
 
 static void setup(void)
@@ -148,9 +90,9 @@ START_TEST(corpus_sample_agrees)
         char file[512], path[512], args[700], *out;
         double s;
         snprintf(file, sizeof file, "%s%s", VEC, sample[i].file);
-        extract(file, sample[i].name, path, sizeof path);
+        rck_extract(g_dir, file, sample[i].name, path, sizeof path);
         snprintf(args, sizeof args, "vectors check --oracle qemu --verbose '%s'", path);
-        int st = cli(NULL, args, &out, &s);
+        int st = rck_cli(NULL, DISK, args, &out, &s);
         total += s;
         printf("qemu check %-32s %-44s %.2f s\n", sample[i].name, sample[i].what, s);
         ck_assert_msg(st == 0 && strstr(out, "AGREE ") && strstr(out, "1 agree"),
@@ -169,8 +111,9 @@ START_TEST(ring0_delivery_agrees)
         return;
     char *out;
     double s;
-    int st = cli(NULL, "vectors check --oracle qemu --verbose '" VEC "ring0/delivery.json'", &out,
-                 &s);
+    int st = rck_cli(NULL, DISK,
+                     "vectors check --oracle qemu --verbose '" VEC "ring0/delivery.json'", &out,
+                     &s);
     printf("qemu check ring0/delivery.json (9 vectors) %.2f s\n%s", s, out);
     ck_assert_msg(st == 0 && strstr(out, "9 vectors judged, 9 agree"), "exit %d:\n%s", st, out);
     free(out);
@@ -186,8 +129,9 @@ START_TEST(ring0_transitions_agree)
         return;
     char *out;
     double s;
-    int st = cli(NULL, "vectors check --oracle qemu --verbose '" VEC "ring0/transitions.json'",
-                 &out, &s);
+    int st = rck_cli(NULL, DISK,
+                     "vectors check --oracle qemu --verbose '" VEC "ring0/transitions.json'", &out,
+                     &s);
     printf("qemu check ring0/transitions.json (4 vectors) %.2f s\n%s", s, out);
     ck_assert_msg(st == 0 && strstr(out, "4 vectors judged, 4 agree"), "exit %d:\n%s", st, out);
     free(out);
@@ -201,7 +145,8 @@ START_TEST(ring0_qemu_difference_reported)
         return;
     char *out;
     double s;
-    int st = cli(NULL, "vectors check --oracle qemu '" VEC "ring0/qemu-differs.json'", &out, &s);
+    int st = rck_cli(NULL, DISK, "vectors check --oracle qemu '" VEC "ring0/qemu-differs.json'",
+                     &out, &s);
     printf("qemu check ring0/qemu-differs.json %.2f s\n%s", s, out);
     ck_assert_int_eq(st, 3);
     ck_assert_msg(strstr(out, "DISAGREE") && strstr(out, "\"int21-ist5-cpl0-long\"") &&
@@ -218,9 +163,9 @@ START_TEST(fault_frame_rf_difference_reported)
     char path[512], args[700], *out;
     double s;
     /* A #PF at CPL 3 (pf/basic.json; SDM and sources: RF = 1 in the frame). */
-    extract(VEC "pf/basic.json", "pf-write-ro-user-cpl3-long", path, sizeof path);
+    rck_extract(g_dir, VEC "pf/basic.json", "pf-write-ro-user-cpl3-long", path, sizeof path);
     snprintf(args, sizeof args, "vectors check --oracle qemu '%s'", path);
-    int st = cli("RC_QEMU_JUDGE_RF=1", args, &out, &s);
+    int st = rck_cli("RC_QEMU_JUDGE_RF=1", DISK, args, &out, &s);
     printf("qemu check (RC_QEMU_JUDGE_RF=1) pf-write-ro-user-cpl3-long %.2f s\n%s", s, out);
     ck_assert_int_eq(st, 3);
     ck_assert_msg(strstr(out, "expect.frame.rflags: expected 0x10002, got 0x2"), "%s", out);
@@ -236,7 +181,8 @@ START_TEST(wrong_field_disagrees)
         return;
     char path[512], args[700], *out;
     double s;
-    extract(VEC "ring0/delivery.json", "int40-dpl3-trapgate-cpl3-long", path, sizeof path);
+    rck_extract(g_dir, VEC "ring0/delivery.json", "int40-dpl3-trapgate-cpl3-long", path,
+                sizeof path);
     char *text = rck_read_file(path, NULL);
     ck_assert_ptr_nonnull(text);
     char *at = strstr(text, "\"rsp\":\t\"0x410000\"");
@@ -248,7 +194,7 @@ START_TEST(wrong_field_disagrees)
     fclose(f);
     free(text);
     snprintf(args, sizeof args, "vectors check --oracle qemu '%s'", path);
-    int st = cli(NULL, args, &out, &s);
+    int st = rck_cli(NULL, DISK, args, &out, &s);
     printf("qemu check (frame.rsp made wrong) %.2f s\n%s", s, out);
     ck_assert_int_eq(st, 3);
     ck_assert_msg(strstr(out, "expect.frame.rsp: expected 0x410008, got 0x410000") &&
@@ -275,7 +221,7 @@ START_TEST(record_writes_hand_checkable_expectation)
           "\"code\": \"b805000000cc\"}]\n", f);
     fclose(f);
     snprintf(args, sizeof args, "vectors record --oracle qemu '%s'", path);
-    int st = cli(NULL, args, &out, &s);
+    int st = rck_cli(NULL, DISK, args, &out, &s);
     printf("qemu record rec-int3-long-cpl3 %.2f s\n%s", s, out);
     ck_assert_msg(st == 0 && strstr(out, "1 expectations written"), "%s", out);
     free(out);
@@ -301,7 +247,7 @@ START_TEST(record_writes_hand_checkable_expectation)
     cJSON_Delete(root);
     /* The recording agrees with a second run. */
     snprintf(args, sizeof args, "vectors check --oracle qemu '%s'", path);
-    st = cli(NULL, args, &out, &s);
+    st = rck_cli(NULL, DISK, args, &out, &s);
     ck_assert_msg(st == 0 && strstr(out, "1 agree"), "%s", out);
     free(out);
 }

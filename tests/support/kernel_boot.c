@@ -1,6 +1,9 @@
 /* tests/support/kernel_boot.c: see kernel_boot.h. */
 #include "kernel_boot.h"
 
+#include <check.h>
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -174,4 +177,61 @@ int rck_run(const char *script, const char *emu, const char *vendor, int timeout
     if (seconds)
         *seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static double secs_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec / 1e9;
+}
+
+int rck_cli(const char *env, const char *disk, const char *args, char **out, double *secs)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s RC_KERNEL_IMAGE='%s' '%s' %s 2>&1", env ? env : "", disk,
+             RC_CLI_PATH, args);
+    double t0 = secs_now();
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t cap = 1 << 16, len = 0, got;
+    char *buf = malloc(cap);
+    ck_assert_ptr_nonnull(buf);
+    while ((got = fread(buf + len, 1, cap - 1 - len, p)) > 0)
+        len += got;
+    buf[len] = 0;
+    int st = pclose(p);
+    *secs = secs_now() - t0;
+    *out = buf;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+const char *rck_extract(const char *dir, const char *file, const char *name, char *path,
+                        size_t n)
+{
+    char *text = rck_read_file(file, NULL);
+    ck_assert_msg(text != NULL, "cannot read %s", file);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    ck_assert_ptr_nonnull(root);
+    cJSON *arr = cJSON_IsArray(root) ? root : cJSON_GetObjectItemCaseSensitive(root, "vectors");
+    cJSON *found = NULL, *it;
+    cJSON_ArrayForEach(it, arr) {
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(it, "name");
+        if (cJSON_IsString(nm) && !strcmp(nm->valuestring, name))
+            found = it;
+    }
+    ck_assert_msg(found != NULL, "%s has no vector %s", file, name);
+    cJSON *one = cJSON_CreateArray();
+    cJSON_AddItemToArray(one, cJSON_Duplicate(found, 1));
+    char *s = cJSON_Print(one);
+    snprintf(path, n, "%s/%s.json", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(s, f);
+    fclose(f);
+    free(s);
+    cJSON_Delete(one);
+    cJSON_Delete(root);
+    return path;
 }

@@ -55,4 +55,16 @@ int rck_run(const char *script, const char *emu, const char *vendor, int timeout
 /* Read a whole file into a NUL-terminated malloc'd buffer (NULL on error). */
 char *rck_read_file(const char *path, size_t *len);
 
+/* For the suites that run `ringcore vectors ... --oracle qemu|bochs`
+ * (test_kernel_vectors.c, test_kernel_bochs.c). Run the CLI (RC_CLI_PATH)
+ * with `args`, an optional environment prefix `env` and RC_KERNEL_IMAGE set
+ * to `disk`: its output into *out (malloc'd), its exit status returned, the
+ * wall time in *secs. */
+int rck_cli(const char *env, const char *disk, const char *args, char **out, double *secs);
+
+/* The vector `name` of corpus file `file`, alone in a new file under `dir`;
+ * returns `path`. Check assertions fail the calling test on error. */
+const char *rck_extract(const char *dir, const char *file, const char *name, char *path,
+                        size_t n);
+
 #endif
