@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,9 @@
 #include <cjson/cJSON.h>
 #endif
 
+#include "lib/boot.h"
 #include "lib/explain.h"
+#include "lib/kimage_host.h"
 #include "lib/hex.h"
 #include "lib/machine.h"
 #include "lib/native.h"
@@ -53,6 +56,7 @@ static const char usage_text[] =
     "usage: ringcore run [options] HEX...\n"
     "       ringcore run [options] --file PATH\n"
     "       ringcore vectors run [--json] PATH...   (see 'ringcore vectors --help')\n"
+    "       ringcore boot [options] IMAGE            (see 'ringcore boot --help')\n"
     "       ringcore --help | --version\n"
     "\n"
     "Runs raw x86 instruction bytes on the standard machine (docs/standard-machine.md)\n"
@@ -98,13 +102,16 @@ typedef struct cli {
     int nhex;
 } cli;
 
+/* The command being run, for the help hint of a usage error. */
+static const char *g_command = "run";
+
 static int usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "ringcore: ");
     vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\n(see 'ringcore run --help')\n");
+    fprintf(stderr, "\n(see 'ringcore %s --help')\n", g_command);
     va_end(ap);
     return EXIT_USAGE;
 }
@@ -411,12 +418,15 @@ static const char vectors_usage[] =
     "usage: ringcore vectors run [--json] [--verbose] [--name SUBSTR] PATH...\n"
     "       ringcore vectors record --oracle unicorn|native|qemu|bochs PATH...\n"
     "       ringcore vectors check --oracle unicorn|native|qemu|bochs [--verbose] PATH...\n"
+    "       ringcore vectors image --name NAME FILE OUT.img\n"
     "\n"
     "Runs every test vector (docs/vectors.md) found in PATH (files, or directories\n"
     "searched recursively for *.json) on ringcore and compares the outcome with the\n"
     "recorded expectation. Prints a line per failing vector with the differing\n"
     "fields, then a summary per area and per source. record fills or refreshes the\n"
     "expectations a live judge can give; check compares the judge with the recording.\n"
+    "image writes the test kernel's disk image carrying the vector named NAME (exactly)\n"
+    "of FILE, as the qemu and bochs judges boot it (then: ringcore boot OUT.img).\n"
     "exit status: 0 all pass, 1 malformed or unreadable file, 2 usage, 3 a vector failed\n";
 
 typedef struct vpaths {
@@ -1053,6 +1063,142 @@ static int vectors_oracle(int argc, char **argv, bool record)
 #endif
 }
 
+static int vectors_image(int argc, char **argv)
+{
+    const char *name = NULL, *paths[2] = { NULL, NULL };
+    int np = 0;
+    for (int i = 3; i < argc; i++) {
+        const char *a = argv[i];
+        if (is_opt(a, "--name")) {
+            if (!(name = opt_value(argc, argv, &i, "--name", a)))
+                return usage_error("--name needs a value");
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("vectors image: unknown option '%s'", a);
+        } else if (np < 2) {
+            paths[np++] = a;
+        } else {
+            return usage_error("vectors image: one FILE and one OUT.img, not '%s' as well", a);
+        }
+    }
+    if (!name || np != 2)
+        return usage_error("vectors image: --name NAME FILE OUT.img");
+#ifndef RC_HAVE_CJSON
+    fprintf(stderr, "ringcore: vectors: this ringcore was built without cJSON\n");
+    return VEXIT_USAGE;
+#else
+    rcv_file f;
+    char err[1024];
+    if (rcv_file_load_ex(paths[0], true, &f, err, sizeof err)) {
+        fprintf(stderr, "ringcore: %s\n", err);
+        return VEXIT_FORMAT;
+    }
+    int rc = VEXIT_USAGE;
+    const rcv_vector *v = NULL;
+    for (unsigned k = 0; k < f.n && !v; k++)
+        if (!strcmp(f.v[k].name, name))
+            v = &f.v[k];
+    if (!v) {
+        fprintf(stderr, "ringcore: vectors image: %s has no vector named '%s'\n", paths[0], name);
+    } else {
+        size_t size = rck_vector_disk(v, paths[1], err, sizeof err);
+        if (size) {
+            printf("%s: the test kernel with vector '%s' (%s, CPL %u), %zu bytes\n", paths[1],
+                   name, rcm_mode_name(v->m.mode), v->m.cpl, size);
+            rc = VEXIT_PASS;
+        } else {
+            fprintf(stderr, "ringcore: vectors image: %s\n", err);
+            rc = VEXIT_FAIL;
+        }
+    }
+    rcv_file_free(&f);
+    return rc;
+#endif
+}
+
+static const char boot_usage[] =
+    "usage: ringcore boot [options] IMAGE\n"
+    "\n"
+    "Boots a raw disk image on ringcore's small PC platform (docs/boot.md): sector 0\n"
+    "at 0000:7C00 in real mode with DL = 0x80, a BIOS that serves INT 13h AH=41h/42h,\n"
+    "64 MiB of RAM, and the ports the test kernel uses (0xE9 debug console, 0xF4\n"
+    "exit, 0x8900 Bochs shutdown, 0x92 A20, PIC masks). The guest's port-0xE9 bytes\n"
+    "go to stdout; how the run ended goes to stderr. Made for the test kernel\n"
+    "(tests/kernel): its log matches QEMU's and Bochs' byte for byte.\n"
+    "\n"
+    "options:\n"
+    "  --vendor intel|amd     CPU vendor model (default intel)\n"
+    "  --e9 PATH              write the port-0xE9 bytes to PATH instead of stdout\n"
+    "  --transitions          print each privilege transition, in words, to stderr\n"
+    "  --max N                stop after N instructions (default 2000000000)\n"
+    "  -h, --help             this text\n"
+    "\n"
+    "exit status: the guest's exit code (the byte written to port 0xF4; 0 for Bochs'\n"
+    "  shutdown port), 1 unreadable or not-bootable image, 2 usage error, 120 HLT (no\n"
+    "  interrupt can wake the CPU here), 121 triple fault, 124 instruction limit,\n"
+    "  125 ringcore or the platform could not go on (the message says what)\n";
+
+enum { BEXIT_HALTED = 120, BEXIT_SHUTDOWN = 121, BEXIT_LIMIT = 124, BEXIT_STOPPED = 125 };
+
+static int cmd_boot(int argc, char **argv)
+{
+    rcb_options o = { .vendor = RC_VENDOR_INTEL, .e9 = stdout };
+    const char *image = NULL, *e9_path = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(boot_usage, stdout);
+            return 0;
+        } else if (is_opt(a, "--vendor")) {
+            const char *v = opt_value(argc, argv, &i, "--vendor", a);
+            if (v && !strcmp(v, "intel")) o.vendor = RC_VENDOR_INTEL;
+            else if (v && !strcmp(v, "amd")) o.vendor = RC_VENDOR_AMD;
+            else return usage_error("boot: --vendor is intel or amd");
+        } else if (is_opt(a, "--e9")) {
+            if (!(e9_path = opt_value(argc, argv, &i, "--e9", a)))
+                return usage_error("boot: --e9 needs a PATH");
+        } else if (!strcmp(a, "--transitions")) {
+            o.transitions = stderr;
+        } else if (is_opt(a, "--max")) {
+            const char *v = opt_value(argc, argv, &i, "--max", a);
+            char *end = NULL;
+            errno = 0;
+            unsigned long long n = v ? strtoull(v, &end, 0) : 0;
+            if (!v || !*v || *end || errno || n == 0 || v[0] == '-')
+                return usage_error("boot: --max needs a positive instruction count, not '%s'",
+                                   v ? v : "");
+            o.max_insns = n;
+        } else if (a[0] == '-' && a[1]) {
+            return usage_error("boot: unknown option '%s'", a);
+        } else if (image) {
+            return usage_error("boot: one IMAGE only ('%s' and '%s')", image, a);
+        } else {
+            image = a;
+        }
+    }
+    if (!image)
+        return usage_error("boot: no IMAGE given");
+    FILE *e9 = NULL;
+    if (e9_path && !(e9 = o.e9 = fopen(e9_path, "wb")))
+        return input_error("boot: %s: %s", e9_path, strerror(errno));
+    rcb_result r;
+    int bad = rcb_boot(image, &o, &r);
+    if (e9)
+        fclose(e9);
+    if (bad)
+        return input_error("boot: %s", r.what);
+    fprintf(stderr, "ringcore boot: %s: %s; at %04x:%" PRIx64 " (%s, CPL %u) after %" PRIu64
+            " instructions, %" PRIu64 " bytes to port 0xe9, %" PRIu64 " INT 13h calls\n",
+            rcb_end_name(r.end), r.what, r.cs, r.rip, rc_mode_name(r.mode), r.cpl, r.icount,
+            r.e9_bytes, r.bios_calls);
+    switch (r.end) {
+    case RCB_END_GUEST_EXIT: return r.guest_code;
+    case RCB_END_HALTED: return BEXIT_HALTED;
+    case RCB_END_SHUTDOWN: return BEXIT_SHUTDOWN;
+    case RCB_END_LIMIT: return BEXIT_LIMIT;
+    default: return BEXIT_STOPPED;
+    }
+}
+
 static int cmd_vectors(int argc, char **argv)
 {
     if (argc < 3 || !strcmp(argv[2], "-h") || !strcmp(argv[2], "--help")) {
@@ -1063,7 +1209,9 @@ static int cmd_vectors(int argc, char **argv)
         return vectors_run(argc, argv, 3);
     if (!strcmp(argv[2], "record") || !strcmp(argv[2], "check"))
         return vectors_oracle(argc, argv, argv[2][0] == 'r');
-    return usage_error("vectors: unknown subcommand '%s' (run, record, check)", argv[2]);
+    if (!strcmp(argv[2], "image"))
+        return vectors_image(argc, argv);
+    return usage_error("vectors: unknown subcommand '%s' (run, record, check, image)", argv[2]);
 }
 
 int main(int argc, char **argv)
@@ -1083,7 +1231,12 @@ int main(int argc, char **argv)
     }
     if (!strcmp(cmd, "run"))
         return cmd_run(argc, argv);
+    if (!strcmp(cmd, "vectors") || !strcmp(cmd, "boot"))
+        g_command = cmd;
     if (!strcmp(cmd, "vectors"))
         return cmd_vectors(argc, argv);
-    return usage_error("unknown command '%s' (the commands are 'run' and 'vectors')", cmd);
+    if (!strcmp(cmd, "boot"))
+        return cmd_boot(argc, argv);
+    return usage_error("unknown command '%s' (the commands are 'run', 'vectors' and 'boot')",
+                       cmd);
 }

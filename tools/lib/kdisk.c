@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/kimage_host.h"
+#include "lib/scenario.h"
 
 /* tests/kernel/layout.inc: the header sector (LBA 1) and its fields. */
 #define SECTOR 512u
@@ -114,6 +115,23 @@ size_t rck_write_payload_disk(const char *base, const char *out, const uint8_t *
         return 0;
     }
     return total;
+}
+
+size_t rck_vector_disk(const rcv_vector *v, const char *out, char *err, size_t n)
+{
+    char base[4096];
+    if (rck_find_image(base, sizeof base, err, n))
+        return 0;
+    rc_cpu *cpu;
+    if (rcv_scenario_build(v, &cpu, err, n))
+        return 0;
+    uint8_t *payload = NULL;
+    size_t plen = 0, size = 0;
+    if (rck_vector_payload(v, cpu, &payload, &plen, err, n) == 0)
+        size = rck_write_payload_disk(base, out, payload, plen, err, n);
+    rc_destroy(cpu);
+    free(payload);
+    return size;
 }
 
 double rck_now_s(void)

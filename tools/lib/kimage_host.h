@@ -49,6 +49,12 @@ int rck_find_image(char *path, size_t n, char *err, size_t en);
 size_t rck_write_payload_disk(const char *base, const char *out, const uint8_t *payload,
                               size_t len, char *err, size_t n);
 
+/* The built image with v's payload (its scenario, rck_vector_payload),
+ * written to 'out': what the QEMU and Bochs judges boot for v, for any
+ * other machine to boot (`ringcore vectors image`). Returns the image
+ * size, 0 with err on failure. */
+size_t rck_vector_disk(const rcv_vector *v, const char *out, char *err, size_t n);
+
 /* A monotonic clock in seconds, and a sleep, for the judges' time-outs. */
 double rck_now_s(void);
 void rck_sleep_ms(unsigned ms);
