@@ -41,6 +41,7 @@ test-asan: deps
 
 bench: build
 	@$(BUILD)/rc_bench
+	@$(BUILD)/rc_bench_transitions
 
 # libFuzzer target (clang); FUZZ_SECONDS bounds the run.
 FUZZ_SECONDS ?= 60
