@@ -29,6 +29,10 @@ MAP_2M_PAGES   equ RAM_BYTES / PAGE_2M ; identity map all of RAM (64 MiB)
 KSEL_CODE32    equ 0x08
 KSEL_DATA      equ 0x10
 KSEL_CODE64    equ 0x18
+KSEL_KSTACK    equ 0x20           ; the kernel stack as a 64 KiB segment (enter_legacy)
+KSEL_CODE16    equ 0x28           ; 16-bit code, 64 KiB, base = rm_tramp (enter_real)
+KSEL_DATA16    equ 0x30           ; 16-bit data, 64 KiB, base 0 (enter_real)
+KSEL_KSTACK16  equ 0x38           ; the kernel stack, 16-bit (B = 0), 64 KiB (enter_real)
 
 global _start32
 global isr_table
@@ -262,13 +266,13 @@ test_ud2:
     mov rdi, [vstate + VS_GPR + 8 * 7]
 %endmacro
 %macro LOAD_GPRS32 0
-    mov eax, [ss:vstate + VS_GPR + 8 * 0]
-    mov ecx, [ss:vstate + VS_GPR + 8 * 1]
-    mov edx, [ss:vstate + VS_GPR + 8 * 2]
-    mov ebx, [ss:vstate + VS_GPR + 8 * 3]
-    mov ebp, [ss:vstate + VS_GPR + 8 * 5]
-    mov esi, [ss:vstate + VS_GPR + 8 * 6]
-    mov edi, [ss:vstate + VS_GPR + 8 * 7]
+    mov eax, [cs:vstate + VS_GPR + 8 * 0]
+    mov ecx, [cs:vstate + VS_GPR + 8 * 1]
+    mov edx, [cs:vstate + VS_GPR + 8 * 2]
+    mov ebx, [cs:vstate + VS_GPR + 8 * 3]
+    mov ebp, [cs:vstate + VS_GPR + 8 * 5]
+    mov esi, [cs:vstate + VS_GPR + 8 * 6]
+    mov edi, [cs:vstate + VS_GPR + 8 * 7]
 %endmacro
 
 bits 64
@@ -299,6 +303,18 @@ enter_legacy:
     o64 retf
 bits 32
 .compat:
+    ; The base of KSEL_KSTACK: kernel_stack (SDM Vol. 3A 3.4.5 Figure 3-8:
+    ; base 15:0 in bytes 2-3, 23:16 in byte 4, 31:24 in byte 7).
+    mov eax, kernel_stack
+    mov [kgdt + KSEL_KSTACK + 2], ax
+    shr eax, 16
+    mov [kgdt + KSEL_KSTACK + 4], al
+    mov [kgdt + KSEL_KSTACK + 7], ah
+    mov eax, kernel_stack
+    mov [kgdt + KSEL_KSTACK16 + 2], ax
+    shr eax, 16
+    mov [kgdt + KSEL_KSTACK16 + 4], al
+    mov [kgdt + KSEL_KSTACK16 + 7], ah
     ; Step 2: CR0.PG = 0 deactivates IA-32e mode (EFER.LMA = 0).
     mov eax, cr0
     and eax, ~CR0_PG
@@ -314,6 +330,9 @@ bits 32
     ; CR4 = the vector's (PAE = 0 selects 32-bit paging, SDM Vol. 3A 4.1.1).
     mov eax, [vstate + VS_CR4]
     mov cr4, eax
+    ; A real-mode vector leaves protected mode from here (enter_real).
+    cmp dword [vstate + VS_MODE], RCK_VMODE_REAL
+    je enter_real
     ; Step 5: CR0 = the vector's (PG = 1 enables legacy paging); the next
     ; instruction is a branch, as the SDM asks after enabling paging.
     mov eax, [vstate + VS_CR0]
@@ -322,6 +341,15 @@ bits 32
 .paged:
     mov eax, [vstate + VS_CR2]
     mov cr2, eax
+    ; IRET to a 16-bit stack segment loads only SP; ESP[31:16] keep the bits
+    ; they had (SDM Vol. 2A IRET; QEMU and Bochs model it, Linux's espfix
+    ; exists because of it). So the entry's stack is KSEL_KSTACK with ESP
+    ; below 64 KiB: whatever is left in ESP[31:16] is 0, as in the vector's
+    ; state (kimage.c refuses a 16-bit SS with ESP >= 64 KiB). From here the
+    ; kernel's data is read through CS (its flat, readable code segment).
+    mov ax, KSEL_KSTACK
+    mov ss, ax
+    mov esp, 0x10000
     ; SDM Vol. 2A LGDT: in legacy mode the operand is a 2-byte limit and a
     ; 4-byte base. The kernel's CS, SS, DS keep their cached descriptors.
     lgdt [vstate + VS_GDTR + 6]
@@ -348,8 +376,7 @@ bits 32
     mov [edi + 5], bl
 .tr_done:
     ; Data segment registers (SDM Vol. 2B MOV: loaded from the vector's GDT
-    ; or LDT). DS last; after it the state is read through SS, which still
-    ; holds the kernel's flat data segment.
+    ; or LDT). DS last; the state is read through CS.
     mov ax, [vstate + VS_SEG + 8 * 0]
     mov es, ax
     mov ax, [vstate + VS_SEG + 8 * 4]
@@ -360,17 +387,17 @@ bits 32
     mov ds, ax
     ; The vector's IDT last: a fault before this goes to the kernel's IDT
     ; (and ends the run before "enter" is logged).
-    lidt [ss:vstate + VS_IDTR + 6]
+    lidt [cs:vstate + VS_IDTR + 6]
     mov esi, msg_enter
 .log:
-    mov al, [ss:esi]
+    mov al, [cs:esi]
     test al, al
     jz .logged
     out PORT_E9, al
     inc esi
     jmp .log
 .logged:
-    cmp dword [ss:vstate + VS_CPL], 0
+    cmp dword [cs:vstate + VS_CPL], 0
     jne .outer
     ; CPL 0: IRET to the same privilege level pops no SS:ESP (SDM Vol. 2A
     ; IRET "RETURN-TO-SAME-PRIVILEGE-LEVEL"), so its frame would have to lie
@@ -378,7 +405,7 @@ bits 32
     ; but RF, VM, VIF, VIP: the host refused vectors that set those or TF)
     ; from the kernel's stack, then SS:ESP, then a far JMP through a pointer
     ; read with a CS override (the kernel's readable flat code segment).
-    push dword [ss:vstate + VS_RFLAGS]
+    push dword [cs:vstate + VS_RFLAGS]
     LOAD_GPRS32
     popfd
     mov ss, [cs:vstate + VS_SEG + 8 * 2]
@@ -387,13 +414,66 @@ bits 32
 .outer:
     ; CPL 1-3: IRETD to an outer level pops EIP, CS, EFLAGS, ESP, SS (SDM
     ; Vol. 2A IRET "RETURN-TO-OUTER-PRIVILEGE-LEVEL").
-    push dword [ss:vstate + VS_SEG + 8 * 2] ; SS
-    push dword [ss:vstate + VS_GPR + 8 * 4] ; ESP
-    push dword [ss:vstate + VS_RFLAGS]
-    push dword [ss:vstate + VS_SEG + 8 * 1] ; CS
-    push dword [ss:vstate + VS_RIP]
+    push dword [cs:vstate + VS_SEG + 8 * 2] ; SS
+    push dword [cs:vstate + VS_GPR + 8 * 4] ; ESP
+    push dword [cs:vstate + VS_RFLAGS]
+    push dword [cs:vstate + VS_SEG + 8 * 1] ; CS
+    push dword [cs:vstate + VS_RIP]
     LOAD_GPRS32
     iretd
+
+; Real-mode vectors: paging is off (CR0 as the IA-32e exit left it, PE = 1),
+; CR3/CR4/EFER are the vector's. This follows SDM Vol. 3A 10.9.2 "Switching
+; Back to Real-Address Mode": a 16-bit code segment with a 64 KiB limit
+; (step 3), SS/DS/ES/FS/GS with 64 KiB byte-granular writable segments
+; (step 4), the vector's IVT (step 5), PE = 0 (step 6); then the vector's
+; real-mode segment values (step 8) and a far JMP into the vector (step 7,
+; last, because it is the vector's own CS:IP). Everything the 16-bit code
+; reads lies in rm_tramp's 64 KiB, addressed through CS: rm_* is filled
+; here from vstate.
+enter_real:
+    mov eax, [vstate + VS_CR2]
+    mov cr2, eax
+    mov eax, rm_tramp
+    mov [kgdt + KSEL_CODE16 + 2], ax
+    shr eax, 16
+    mov [kgdt + KSEL_CODE16 + 4], al
+    mov [kgdt + KSEL_CODE16 + 7], ah
+    mov ax, [vstate + VS_GDTR + 6]
+    mov [rm_gdtr], ax
+    mov eax, [vstate + VS_GDTR + 8]
+    mov [rm_gdtr + 2], eax
+    mov ax, [vstate + VS_IDTR + 6]
+    mov [rm_idtr], ax
+    mov eax, [vstate + VS_IDTR + 8]
+    mov [rm_idtr + 2], eax
+    mov eax, [vstate + VS_CR0]
+    mov [rm_cr0], eax
+    mov eax, [vstate + VS_RFLAGS]
+    mov [rm_flags], eax
+%assign r 0
+%rep 8
+    mov eax, [vstate + VS_GPR + 8 * r]
+    mov [rm_gpr + 4 * r], eax
+%assign r r + 1
+%endrep
+    mov eax, [vstate + VS_GPR + 8 * 4]
+    mov [rm_esp], eax
+    mov ax, [vstate + VS_SEG + 8 * 2]
+    mov [rm_ss], ax
+    mov ax, [vstate + VS_RIP]
+    mov [rm_ip], ax
+    mov ax, [vstate + VS_SEG + 8 * 1]
+    mov [rm_cs], ax
+    mov ax, [vstate + VS_SEG + 8 * 0]
+    mov [rm_es], ax
+    mov ax, [vstate + VS_SEG + 8 * 3]
+    mov [rm_ds], ax
+    mov ax, [vstate + VS_SEG + 8 * 4]
+    mov [rm_fs], ax
+    mov ax, [vstate + VS_SEG + 8 * 5]
+    mov [rm_gs], ax
+    jmp KSEL_CODE16:0                 ; step 3 (rm_tramp is offset 0 of KSEL_CODE16)
 bits 64
 
 ; ---------------------------------------------------------------- data
@@ -412,6 +492,67 @@ msg_no_long_mode: db "ringcore-kernel: error no long mode", 10
 msg_shutdown:     db "Shutdown", 0
 
 section .data
+; The real-mode entry (enter_real) and its data, in one 64 KiB window that
+; KSEL_CODE16 maps; offsets are from rm_tramp. In .data because enter_real
+; writes the rm_* fields (paging is off when it runs: nothing is no-execute).
+bits 16
+%define RM(x) (x - rm_tramp)
+rm_tramp:
+    mov ax, KSEL_DATA16               ; step 4
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    mov ax, KSEL_KSTACK16
+    mov ss, ax
+    xor esp, esp                      ; B = 0: pushes use SP, from 0xFFFE down
+    o32 lgdt [cs:RM(rm_gdtr)]         ; the vector's GDTR (SDM Vol. 2A LGDT, 32-bit operand)
+    o32 lidt [cs:RM(rm_idtr)]         ; step 5: the vector's IVT
+    mov si, RM(rm_msg)
+.log:
+    mov al, [cs:si]
+    test al, al
+    jz .logged
+    out PORT_E9, al
+    inc si
+    jmp .log
+.logged:
+    mov eax, [cs:RM(rm_cr0)]          ; step 6: the vector's CR0 (PE = 0, PG = 0)
+    mov cr0, eax
+    mov es, [cs:RM(rm_es)]            ; step 8: real-mode loads (base = selector x 16)
+    mov fs, [cs:RM(rm_fs)]
+    mov gs, [cs:RM(rm_gs)]
+    push dword [cs:RM(rm_flags)]
+    popfd                             ; at CPL 0 every flag but RF, VM, VIF, VIP (refused)
+    mov ds, [cs:RM(rm_ds)]
+    mov eax, [cs:RM(rm_gpr) + 4 * 0]
+    mov ecx, [cs:RM(rm_gpr) + 4 * 1]
+    mov edx, [cs:RM(rm_gpr) + 4 * 2]
+    mov ebx, [cs:RM(rm_gpr) + 4 * 3]
+    mov ebp, [cs:RM(rm_gpr) + 4 * 5]
+    mov esi, [cs:RM(rm_gpr) + 4 * 6]
+    mov edi, [cs:RM(rm_gpr) + 4 * 7]
+    lss esp, [cs:RM(rm_esp)]          ; SS:ESP (m16:32)
+    jmp far [cs:RM(rm_ip)]            ; step 7: CS:IP (m16:16)
+align 4
+rm_gdtr:  dw 0
+          dd 0
+rm_idtr:  dw 0
+          dd 0
+rm_cr0:   dd 0
+rm_flags: dd 0
+rm_gpr:   times 8 dd 0
+rm_esp:   dd 0
+rm_ss:    dw 0
+rm_ip:    dw 0
+rm_cs:    dw 0
+rm_es:    dw 0
+rm_ds:    dw 0
+rm_fs:    dw 0
+rm_gs:    dw 0
+rm_msg:   db "ringcore-kernel: enter", 10, 0
+bits 64
+
 ; The kernel's GDT, descriptor fields per SDM Vol. 3A 3.4.5 Figure 3-8.
 align 16
 kgdt:
@@ -419,6 +560,10 @@ kgdt:
     dq 0x00cf9a000000ffff             ; 0x08: code, 32-bit (D=1), 4 GiB
     dq 0x00cf92000000ffff             ; 0x10: data, read/write, 4 GiB
     dq 0x00af9a000000ffff             ; 0x18: code, 64-bit (L=1, D=0)
+    dq 0x004092000000ffff             ; 0x20: data, read/write, B=1, 64 KiB; base = kernel_stack
+    dq 0x00009a000000ffff             ; 0x28: code, 16-bit, execute/read, 64 KiB; base = rm_tramp
+    dq 0x000092000000ffff             ; 0x30: data, 16-bit, read/write, 64 KiB, base 0
+    dq 0x000092000000ffff             ; 0x38: data, B=0, read/write, 64 KiB; base = kernel_stack
 kgdt_end:
 align 16
 kgdt_ptr:

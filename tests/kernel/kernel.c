@@ -465,15 +465,18 @@ static void run_vector(const struct rck_header *h)
     if (h->payload_bytes < sizeof *st || memcmp(st->magic, RCK_VEC_MAGIC, 8))
         return; /* not a vector payload */
     if (st->version != RCK_VEC_VERSION || st->mode < RCK_VMODE_PROT32 ||
-        st->mode > RCK_VMODE_LONG || st->nmsrs > RCK_VEC_MAX_MSRS ||
+        st->mode > RCK_VMODE_REAL || st->nmsrs > RCK_VEC_MAX_MSRS ||
         st->npages > RCK_VEC_RAM / RCK_VEC_PAGE ||
         sizeof *st + st->npages * sizeof(rck_vpage) > h->payload_bytes)
         vector_error("header");
     memcpy(&vstate, st, sizeof vstate);
     line_start();
     put_str("vector mode=");
-    put_str(st->mode == RCK_VMODE_LONG ? "long" : st->mode == RCK_VMODE_COMPAT ? "compat"
-                                                                              : "prot32");
+    put_str(st->mode == RCK_VMODE_LONG     ? "long"
+            : st->mode == RCK_VMODE_COMPAT ? "compat"
+            : st->mode == RCK_VMODE_PROT16 ? "prot16"
+            : st->mode == RCK_VMODE_REAL   ? "real"
+                                           : "prot32");
     put_str(" cpl=");
     put_dec(st->cpl);
     put_str(" pages=");
@@ -484,7 +487,10 @@ static void run_vector(const struct rck_header *h)
     outb(PIC1_DATA, 0xff);
     outb(PIC2_DATA, 0xff);
     load_ram((const rck_vpage *)(st + 1), st->npages);
-    if (vstate.mode == RCK_VMODE_PROT32)
+    /* prot16 enters as prot32 does: IRETD / the far JMP load the vector's
+     * 16-bit CS, which makes the mode (SDM Vol. 3A 3.4.5, the D flag); real
+     * mode leaves protected mode on the same path (entry.asm enter_real). */
+    if (vstate.mode != RCK_VMODE_LONG && vstate.mode != RCK_VMODE_COMPAT)
         enter_vector_legacy();
     enter_vector_ia32e();
 }

@@ -18,6 +18,7 @@
 #include "lib/kimage_host.h"
 
 #define CR0_PG (1ull << 31)
+#define CR0_PE 1ull
 #define CR4_PAE (1ull << 5)
 #define EFER_LME (1ull << 8)
 /* SDM Vol. 1 3.4.3 Figure 3-8: EFLAGS bits. */
@@ -134,11 +135,6 @@ static const char *data_seg_problem(const rc_segment *s, unsigned cpl)
 int rck_vector_check(const rcv_vector *v, rc_cpu *cpu, char *why, size_t n)
 {
     rcm_mode m = v->m.mode;
-    if (m != RCM_PROT32 && m != RCM_COMPAT && m != RCM_LONG) {
-        snprintf(why, n, "the test kernel enters prot32, compat and long vectors (not yet %s)",
-                 m == RCM_REAL ? "real mode" : "prot16");
-        return -1;
-    }
     for (unsigned i = 0; i < v->nsegs; i++)
         if (!v->segs[i].load) {
             snprintf(why, n, "segs.%u is given by hidden-part fields: the kernel loads segment "
@@ -183,7 +179,44 @@ int rck_vector_check(const rcv_vector *v, rc_cpu *cpu, char *why, size_t n)
         return -1;
     }
     rc_segment s;
-    if (!ia32e(m) && v->m.cpl == 0) {
+    uint64_t rsp = 0;
+    rc_get_seg(cpu, RC_SEG_SS, &s);
+    rc_get_reg(cpu, RC_REG_RSP, &rsp);
+    if (!ia32e(m) && v->m.cpl > 0 && !s.db && rsp > 0xffff) {
+        /* IRETD to a 16-bit SS loads only SP; ESP[31:16] keep the entry
+         * stack's bits, which entry.asm makes 0 (SDM Vol. 2A IRET). */
+        snprintf(why, n, "a 16-bit SS with ESP 0x%llx >= 64 KiB: IRET to a 16-bit stack "
+                 "loads only SP, so the kernel cannot give ESP[31:16] the vector's bits",
+                 (unsigned long long)rsp);
+        return -1;
+    }
+    if (m == RCM_REAL) {
+        /* entry.asm enter_real: POPFD, LSS and a far JMP after PE = 0; LLDT
+         * and LTR are #UD in real mode (SDM Vol. 2A), so they are not done. */
+        rc_segment l, t;
+        rc_get_seg(cpu, RC_SEG_LDTR, &l);
+        rc_get_seg(cpu, RC_SEG_TR, &t);
+        if (fl & (FL_TF | FL_RF | FL_VIF | FL_VIP)) {
+            snprintf(why, n, "a real-mode vector starting with TF, RF, VIF or VIP: the kernel "
+                     "enters it with POPFD, which cannot set them as the vector has them");
+            return -1;
+        }
+        if (((l.selector & ~3u) && !l.unusable) || ((t.selector & ~3u) && !t.unusable)) {
+            snprintf(why, n, "a real-mode vector with LDTR or TR loaded: the kernel does not "
+                     "install them for real mode");
+            return -1;
+        }
+        if (cr0 & (CR0_PG | CR0_PE)) {
+            snprintf(why, n, "a real-mode vector with CR0.PE or PG set");
+            return -1;
+        }
+        uint64_t rip = 0;
+        rc_get_reg(cpu, RC_REG_RIP, &rip);
+        if (rip > 0xffff) {
+            snprintf(why, n, "a real-mode vector with IP > 0xffff");
+            return -1;
+        }
+    } else if (!ia32e(m) && v->m.cpl == 0) {
         /* Legacy CPL 0: entered with POPFD + far JMP (IRET to the same level
          * would leave its frame below the vector's stack pointer). */
         if (fl & (FL_TF | FL_RF | FL_VIF | FL_VIP)) {
@@ -198,8 +231,19 @@ int rck_vector_check(const rcv_vector *v, rc_cpu *cpu, char *why, size_t n)
             return -1;
         }
     }
+    /* Real mode: a segment load gives base = selector x 16 and keeps the
+     * 64 KiB limit of step 4 (SDM Vol. 3A 21.1.1, 10.9.2). */
+    for (unsigned i = 0; m == RCM_REAL && i < 6; i++) {
+        rc_get_seg(cpu, (rc_seg_reg)i, &s);
+        if (s.base != (uint64_t)s.selector << 4 || s.limit != 0xffff) {
+            snprintf(why, n, "segment register %s: base 0x%llx, limit 0x%x: a real-mode load "
+                     "gives base = selector x 16 and keeps the 64 KiB limit",
+                     "ES\0CS\0SS\0DS\0FS\0GS" + 3 * i, (unsigned long long)s.base, s.limit);
+            return -1;
+        }
+    }
     static const rc_seg_reg data[4] = { RC_SEG_ES, RC_SEG_DS, RC_SEG_FS, RC_SEG_GS };
-    for (unsigned i = 0; i < 4; i++) {
+    for (unsigned i = 0; m != RCM_REAL && i < 4; i++) {
         rc_get_seg(cpu, data[i], &s);
         const char *p = data_seg_problem(&s, v->m.cpl);
         if (p) {
@@ -254,7 +298,9 @@ int rck_vector_payload(const rcv_vector *v, rc_cpu *cpu, uint8_t **out, size_t *
     memcpy(st->magic, RCK_VEC_MAGIC, 8);
     st->version = RCK_VEC_VERSION;
     st->mode = v->m.mode == RCM_LONG ? RCK_VMODE_LONG
-               : v->m.mode == RCM_COMPAT ? RCK_VMODE_COMPAT : RCK_VMODE_PROT32;
+               : v->m.mode == RCM_COMPAT ? RCK_VMODE_COMPAT
+               : v->m.mode == RCM_PROT16 ? RCK_VMODE_PROT16
+               : v->m.mode == RCM_REAL ? RCK_VMODE_REAL : RCK_VMODE_PROT32;
     st->cpl = v->m.cpl;
     st->vendor = v->m.vendor == RC_VENDOR_AMD;
     for (unsigned i = 0; i < 16; i++)

@@ -19,7 +19,8 @@
 #define RCK_VEC_RAM 0x1000000ull /* the vector's world: 0 .. 16 MiB */
 
 /* mode */
-enum { RCK_VMODE_PROT32 = 1, RCK_VMODE_COMPAT = 2, RCK_VMODE_LONG = 3 };
+enum { RCK_VMODE_PROT32 = 1, RCK_VMODE_COMPAT = 2, RCK_VMODE_LONG = 3, RCK_VMODE_PROT16 = 4,
+       RCK_VMODE_REAL = 5 };
 /* flags */
 enum {
     RCK_VF_PAGING = 1,     /* CR0.PG = 1 in the vector's state */

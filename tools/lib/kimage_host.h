@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/vbackend.h"
 #include "lib/vector.h"
 
 /* The kernel's window: linear = physical 28..30 MiB (tests/kernel/layout.inc
@@ -54,6 +55,25 @@ size_t rck_write_payload_disk(const char *base, const char *out, const uint8_t *
  * other machine to boot (`ringcore vectors image`). Returns the image
  * size, 0 with err on failure. */
 size_t rck_vector_disk(const rcv_vector *v, const char *out, char *err, size_t n);
+
+/* ---- kend.c: the end of a halted run, for the emulator judges ---- */
+
+/* What a judge shows of the final state besides rcv_result: EFER, the
+ * final GDT and IDT bases, and a reader of linear memory (0 or -1). */
+typedef struct rck_end_view {
+    const char *judge; /* "QEMU", "Bochs": for messages */
+    uint64_t efer, gdt_base, idt_base;
+    int (*read)(void *ctx, uint64_t linear, void *buf, size_t len);
+    void *ctx;
+} rck_end_view;
+
+/* r holds the registers and segments of a run that halted. A HLT at CS:RIP
+ * - 1 in a standard handler stub (docs/standard-machine.md) is the delivery
+ * of that vector: RIP is set back to the stub, the end (exception, or int
+ * when CD n precedes the return address), error code and frame are read
+ * from the stack; any other HLT is a "hlt" end. -1 with err when the frame
+ * cannot be read or shows that the kernel's entry itself faulted. */
+int rck_judge_halt(const rck_end_view *w, rcv_result *r, char *err, size_t n);
 
 /* A monotonic clock in seconds, and a sleep, for the judges' time-outs. */
 double rck_now_s(void);

@@ -70,7 +70,6 @@
 #define EFER_LMA (1ull << 10)
 #define MSR_EFER 0xc0000080u
 #define OP_HLT 0xf4
-#define OP_INT_N 0xcd
 #define MAX_DUMPS 64
 #define MAX_DUMP_LEN 4096u
 
@@ -128,8 +127,6 @@ static bool can_judge(const rcv_vector *v, char *why, size_t n)
         no = BOCHS_BIN " is not installed (Debian: bochs bochsbios vgabios bochs-sdl)";
     else if (access(BOCHS_BIOS, R_OK) || access(BOCHS_VGABIOS, R_OK))
         no = "Bochs' BIOS images are missing (Debian: bochsbios vgabios)";
-    else if (v->m.mode != RCM_PROT32 && v->m.mode != RCM_COMPAT && v->m.mode != RCM_LONG)
-        no = "the test kernel enters prot32, compat and long vectors (real and prot16 later)";
     for (unsigned i = 0; !no && i < v->nidt; i++)
         if (v->idt[i].mask & (RCV_DF_RAW | RCV_DF_RAW_HI | RCV_DF_OFFSET | RCV_DF_SELECTOR))
             no = "an IDT gate with its own handler address: the Bochs judge recognises a "
@@ -534,115 +531,26 @@ static int rd_msr(void *ctx, uint32_t index, uint64_t *value)
     return 0;
 }
 
-static uint64_t rd_le(bx_run *b, bochs_ctx *c, uint64_t lin, unsigned size, bool *ok)
-{
-    uint8_t x[8] = { 0 };
-    if (bx_dump_mem(b, c, lin, size) || rd_mem(c, lin, x, size))
-        *ok = false;
-    uint64_t v = 0;
-    for (int i = (int)size - 1; i >= 0; i--)
-        v = v << 8 | x[i];
-    return v;
-}
-
 /* ------------------------------------------------------------------ the end */
 
-/* SDM Vol. 3A 7.3.1 Table 7-1: exceptions that push an error code (8,
- * 10-14, 17, 21); AMD APM Vol. 2 8.2: #VC (29), #SX (30). */
-static bool pushes_error_code(unsigned v)
+/* A reader of linear memory for rck_judge_halt: dumps it from Bochs first. */
+typedef struct bx_view {
+    bx_run *b;
+    bochs_ctx *c;
+} bx_view;
+
+static int rd_view(void *ctx, uint64_t linear, void *buf, size_t len)
 {
-    return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+    bx_view *x = ctx;
+    return bx_dump_mem(x->b, x->c, linear, len) || rd_mem(x->c, linear, buf, len) ? -1 : 0;
 }
 
-/* The base of the code segment selector sel names (final GDT or, TI = 1,
- * the LDT); 0 for a 64-bit code segment (SDM Vol. 3A 3.4.4) or when it
- * cannot be read. Descriptor layout: SDM Vol. 3A 3.4.5 Figure 3-8. */
-static uint64_t cs_base(bx_run *b, bochs_ctx *c, const rcv_result *r, uint16_t sel)
-{
-    bool ok = true;
-    uint64_t table = (sel & 4) ? r->seg[RC_SEG_LDTR].base : c->gdt_base;
-    uint64_t d = rd_le(b, c, table + (sel & ~7u), 8, &ok);
-    if (!ok || (d >> 53 & 1))
-        return 0;
-    return ((d >> 16) & 0xffffff) | ((d >> 56) & 0xff) << 24;
-}
-
-/* The halted end: HLT in handler stub v (RCM_HANDLERS + 16 v, docs/
- * standard-machine.md) is a delivery of v, reported with RIP = the stub
- * (a vector's exception end is the state right after delivery,
- * docs/vectors.md); any other halt is a "hlt" end. The frame: IA-32e
- * 8-byte slots with SS:RSP always (SDM Vol. 3A 7.14.2); legacy 4-byte
- * slots (2-byte through a 16-bit gate), SS:ESP only when the privilege
- * level changed (7.12.1). */
+/* The end of a halted run: rck_judge_halt (kend.c). */
 static int judge_halt(bx_run *b, bochs_ctx *c, rcv_result *r, char *err, size_t n)
 {
-    uint64_t at = r->seg[RC_SEG_CS].base + r->reg[RC_REG_RIP] - 1;
-    if (at < RCM_HANDLERS || at >= RCM_HANDLERS + 256ull * RCM_HANDLER_STRIDE ||
-        (at - RCM_HANDLERS) % RCM_HANDLER_STRIDE) {
-        r->end = RCV_END_HLT;
-        return 0;
-    }
-    unsigned vec = (unsigned)((at - RCM_HANDLERS) / RCM_HANDLER_STRIDE);
-    r->reg[RC_REG_RIP] -= 1;
-    bool lma = c->efer & EFER_LMA, ok = true;
-    unsigned slot = lma ? 8 : 4;
-    if (!lma) {
-        uint64_t gate = rd_le(b, c, c->idt_base + 8ull * vec, 8, &ok);
-        unsigned type = (gate >> 40) & 0xf;
-        /* SDM Vol. 3A 7.11 Figure 7-2: types 6/7 are 16-bit gates. */
-        if (ok && (type == 6 || type == 7))
-            slot = 2;
-    }
-    uint64_t ssb = lma ? 0 : r->seg[RC_SEG_SS].base;
-    uint64_t smask = lma ? ~0ull : r->seg[RC_SEG_SS].db ? 0xffffffffull : 0xffffull;
-    uint64_t vmask = slot == 8 ? ~0ull : slot == 4 ? 0xffffffffull : 0xffffull;
-    uint64_t sp = r->reg[RC_REG_RSP];
-#define SLOT(k) (rd_le(b, c, ssb + ((sp + (uint64_t)(k) * slot) & smask), slot, &ok) & vmask)
-    /* INT n (CD n) pushes no error code, even for vectors 8, 10-14, 17
-     * (SDM Vol. 3A 7.13): recognised by the two bytes before the return
-     * address of a frame read without one. */
-    uint64_t a_rip = SLOT(0), a_cs = SLOT(1) & 0xffff;
-    uint64_t ret = cs_base(b, c, r, (uint16_t)a_cs) + a_rip;
-    if (!lma)
-        ret &= 0xffffffffull;
-    uint8_t two[2];
-    bool int_n = ok && ret >= 2 && !bx_dump_mem(b, c, ret - 2, 2) && !rd_mem(c, ret - 2, two, 2) &&
-                 two[0] == OP_INT_N && two[1] == vec;
-    r->end = int_n ? RCV_END_INT : RCV_END_EXCEPTION;
-    r->vector = (int)vec;
-    r->has_error_code = !int_n && pushes_error_code(vec);
-    unsigned k = 0;
-    if (r->has_error_code)
-        r->error_code = (uint32_t)SLOT(k++);
-    r->frame_rip = SLOT(k);
-    r->frame_cs = SLOT(k + 1) & 0xffff;
-    r->frame_rflags = SLOT(k + 2);
-    r->frame_mask = RCV_FR_RIP | RCV_FR_CS | RCV_FR_RFLAGS;
-    if (lma || (r->frame_cs & 3) != r->reg[RC_REG_CPL]) {
-        r->frame_rsp = SLOT(k + 3);
-        r->frame_ss = SLOT(k + 4) & 0xffff;
-        r->frame_mask |= RCV_FR_RSP | RCV_FR_SS;
-    }
-#undef SLOT
-    if (!ok) {
-        snprintf(err, n, "Bochs halted in handler stub %u but its frame at SS:RSP 0x%llx could "
-                 "not be read", vec, (unsigned long long)sp);
-        return -1;
-    }
-    uint64_t from = cs_base(b, c, r, (uint16_t)r->frame_cs) + r->frame_rip;
-    if (from >= RCK_KERNEL_WINDOW && from < RCK_KERNEL_WINDOW_END) {
-        snprintf(err, n, "Bochs refused the vector's state: vector %u (error code 0x%x) was "
-                 "raised by the kernel's entry instruction at 0x%llx", vec, r->error_code,
-                 (unsigned long long)from);
-        return -1;
-    }
-    uint64_t cr2 = r->reg[RC_REG_CR2];
-    if (vec == 14 && !int_n && cr2 >= RCK_KERNEL_WINDOW && cr2 < RCK_KERNEL_WINDOW_END) {
-        snprintf(err, n, "the vector touched linear 0x%llx, inside the kernel's window, which "
-                 "is mapped there", (unsigned long long)cr2);
-        return -1;
-    }
-    return 0;
+    bx_view x = { b, c };
+    rck_end_view w = { "Bochs", c->efer, c->gdt_base, c->idt_base, rd_view, &x };
+    return rck_judge_halt(&w, r, err, n);
 }
 
 static double timeout_s(void)

@@ -60,7 +60,6 @@
 #define MSR_EFER 0xc0000080u
 #define MSR_FS_BASE 0xc0000100u
 #define MSR_GS_BASE 0xc0000101u
-#define OP_INT_N 0xcd
 
 typedef struct qemu_ctx {
     uint8_t *ram;            /* the final 16 MiB (physical), or NULL */
@@ -97,8 +96,6 @@ static bool can_judge(const rcv_vector *v, char *why, size_t n)
     const char *no = NULL;
     if (!strncmp(source(), "qemu-0.0:", 9))
         no = QEMU_BIN " is not installed (Debian: qemu-system-x86)";
-    else if (v->m.mode != RCM_PROT32 && v->m.mode != RCM_COMPAT && v->m.mode != RCM_LONG)
-        no = "the test kernel enters prot32, compat and long vectors (real and prot16 later)";
     for (unsigned i = 0; !no && i < v->nidt; i++)
         if (v->idt[i].mask & (RCV_DF_RAW | RCV_DF_RAW_HI | RCV_DF_OFFSET | RCV_DF_SELECTOR))
             no = "an IDT gate with its own handler address: the QEMU judge recognises a "
@@ -509,122 +506,18 @@ static int rd_msr(void *ctx, uint32_t index, uint64_t *value)
     return -1;
 }
 
-static uint64_t rd_le(const qemu_ctx *c, uint64_t lin, unsigned size, bool *ok)
-{
-    uint8_t b[8] = { 0 };
-    if (rd_mem((void *)c, lin, b, size))
-        *ok = false;
-    uint64_t v = 0;
-    for (int i = (int)size - 1; i >= 0; i--)
-        v = v << 8 | b[i];
-    return v;
-}
-
 /* ------------------------------------------------------------------ the end */
 
-/* SDM Vol. 3A 7.3.1 Table 7-1 (6.3.1 in older editions): exceptions that
- * push an error code; AMD APM Vol. 2 8.2: #VC (29), #SX (30). */
-static bool pushes_error_code(unsigned v)
-{
-    return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
-}
-
-/* The base of the code segment a frame's CS selector names, read from the
- * final GDT or (TI = 1) LDT; 0 for a 64-bit code segment (SDM Vol. 3A
- * 3.4.4) or when the descriptor cannot be read. */
-static uint64_t cs_base(const qemu_ctx *c, const rcv_result *r, uint16_t sel)
-{
-    bool ok = true;
-    uint64_t table = (sel & 4) ? r->seg[RC_SEG_LDTR].base : c->gdt_base;
-    uint64_t d = rd_le(c, table + (sel & ~7u), 8, &ok);
-    if (!ok || (d >> 53 & 1))
-        return 0;
-    /* SDM Vol. 3A 3.4.5 Figure 3-8: base 23:0 in bits 39:16, 31:24 in 63:56. */
-    return ((d >> 16) & 0xffffff) | ((d >> 56) & 0xff) << 24;
-}
-
-/* The end of a halted run. Every standard handler stub is HLT behind an
- * interrupt gate (docs/standard-machine.md), so a delivery runs on into the
- * stub's first HLT; QEMU's RIP is then the stub + 1 (HLT is one byte and
- * QEMU reports the address after it, as for any HLT). A vector's exception
- * end is the state right after the delivery (docs/vectors.md), so RIP is
- * given back as the stub; nothing else changes with a HLT. Any other halt
- * (CPL 0 only: HLT at CPL > 0 is #GP) is a "hlt" end as QEMU shows it. */
+/* The end of a halted run (rck_judge_halt, kend.c), then QEMU's own RF. */
 static int judge_halt(qemu_ctx *c, rcv_result *r, char *err, size_t n)
 {
-    uint64_t at = r->seg[RC_SEG_CS].base + r->reg[RC_REG_RIP] - 1;
-    if (at < RCM_HANDLERS || at >= RCM_HANDLERS + 256 * RCM_HANDLER_STRIDE ||
-        (at - RCM_HANDLERS) % RCM_HANDLER_STRIDE) {
-        r->end = RCV_END_HLT;
+    rck_end_view w = { "QEMU", c->efer, c->gdt_base, c->idt_base, rd_mem, c };
+    if (rck_judge_halt(&w, r, err, n))
+        return -1;
+    if (r->end != RCV_END_EXCEPTION && r->end != RCV_END_INT)
         return 0;
-    }
-    unsigned vec = (unsigned)((at - RCM_HANDLERS) / RCM_HANDLER_STRIDE);
-    r->reg[RC_REG_RIP] -= 1;
-    /* The frame (docs/vectors.md "The frame"): IA-32e 8-byte slots, always
-     * SS:RSP (SDM Vol. 3A 7.14.2); legacy 4-byte slots (2-byte through a
-     * 16-bit gate, types 6/7), SS:ESP only on a privilege change (7.12.1). */
-    bool lma = c->efer & EFER_LMA, ok = true;
-    unsigned slot = lma ? 8 : 4;
-    if (!lma) {
-        uint64_t gate = rd_le(c, c->idt_base + 8ull * vec, 8, &ok);
-        unsigned type = (gate >> 40) & 0xf;
-        if (ok && (type == 6 || type == 7))
-            slot = 2;
-    }
-    uint64_t ssb = lma ? 0 : r->seg[RC_SEG_SS].base;
-    uint64_t smask = lma ? ~0ull : r->seg[RC_SEG_SS].db ? 0xffffffffull : 0xffffull;
-    uint64_t vmask = slot == 8 ? ~0ull : slot == 4 ? 0xffffffffull : 0xffffull;
-    uint64_t sp = r->reg[RC_REG_RSP];
-#define SLOT(k) (rd_le(c, ssb + ((sp + (uint64_t)(k) * slot) & smask), slot, &ok) & vmask)
-    /* INT n pushes no error code even for vectors whose exceptions do. It is
-     * recognised by its bytes: CD n right before the return address of a
-     * frame without error code (docs/vectors.md: a CD opcode is an "int" end). */
-    uint64_t a_rip = SLOT(0), a_cs = SLOT(1) & 0xffff;
-    uint64_t ret = cs_base(c, r, (uint16_t)a_cs) + a_rip;
-    if (!lma)
-        ret &= 0xffffffffull;
-    uint8_t b[2];
-    bool int_n = ok && ret >= 2 && !rd_mem(c, ret - 2, b, 2) && b[0] == OP_INT_N && b[1] == vec;
-    r->end = int_n ? RCV_END_INT : RCV_END_EXCEPTION;
-    r->vector = (int)vec;
-    r->has_error_code = !int_n && pushes_error_code(vec);
-    unsigned k = 0;
-    if (r->has_error_code)
-        r->error_code = (uint32_t)SLOT(k++);
-    r->frame_rip = SLOT(k);
-    r->frame_cs = SLOT(k + 1) & 0xffff;
-    r->frame_rflags = SLOT(k + 2);
-    r->frame_mask = RCV_FR_RIP | RCV_FR_CS | RCV_FR_RFLAGS;
-    if (lma || (r->frame_cs & 3) != r->reg[RC_REG_CPL]) {
-        r->frame_rsp = SLOT(k + 3);
-        r->frame_ss = SLOT(k + 4) & 0xffff;
-        r->frame_mask |= RCV_FR_RSP | RCV_FR_SS;
-    }
-#undef SLOT
-    if (!ok) {
-        snprintf(err, n, "QEMU halted in handler stub %u but its frame at SS:RSP 0x%llx is not "
-                 "readable", vec, (unsigned long long)sp);
-        return -1;
-    }
-    /* A fault of the kernel's last instruction (IRET / far JMP into the vector)
-     * is delivered through the vector's IDT too; its frame points into the
-     * kernel (16..32 MiB): QEMU refused the state, the vector never ran. */
-    uint64_t from = cs_base(c, r, (uint16_t)r->frame_cs) + r->frame_rip;
-    if (from >= RCK_KERNEL_WINDOW && from < RCK_KERNEL_WINDOW_END) {
-        snprintf(err, n, "QEMU refused the vector's state: vector %u (error code 0x%x) was "
-                 "raised by the kernel's entry instruction at 0x%llx", vec, r->error_code,
-                 (unsigned long long)from);
-        return -1;
-    }
-    /* The kernel's window is mapped under the vector's paging (README.md):
-     * a page fault there would not be the standard machine's. */
-    uint64_t cr2 = r->reg[RC_REG_CR2];
-    if (vec == 14 && !int_n && cr2 >= RCK_KERNEL_WINDOW && cr2 < RCK_KERNEL_WINDOW_END) {
-        snprintf(err, n, "the vector touched linear 0x%llx, inside the kernel's window "
-                 "0x%llx-0x%llx, which is mapped there", (unsigned long long)cr2,
-                 (unsigned long long)RCK_KERNEL_WINDOW, (unsigned long long)RCK_KERNEL_WINDOW_END);
-        return -1;
-    }
+    unsigned vec = (unsigned)r->vector;
+    bool int_n = r->end == RCV_END_INT;
     /* QEMU 7.2 (TCG) never sets RF in the RFLAGS image it pushes for a
      * fault; the SDM (Vol. 3A 18.3.1.1) and the CPU push RF = 1 for every
      * fault but an instruction breakpoint. So the frame's RFLAGS of a fault
@@ -821,7 +714,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
     /* The kernel's own mapping (README.md): those entries were zero in the
      * vector's image; they read back as the vector had them. */
     for (unsigned i = 0; i < npde; i++)
-        memset(c->ram + pdes[i], 0, v->m.mode == RCM_PROT32 ? 4 : 8);
+        memset(c->ram + pdes[i], 0, v->m.mode == RCM_PROT32 || v->m.mode == RCM_PROT16 ? 4 : 8);
     memset(c->ram + PC_HOLE_LO, 0, PC_HOLE_HI - PC_HOLE_LO); /* not judged (rd_mem refuses it) */
     if (judge_halt(c, r, err, n))
         goto out;
