@@ -16,7 +16,7 @@
  */
 #include <stdio.h>
 
-#include "transfer.h"
+#include "task.h"
 
 /* ------------------------------------------------------------------ names */
 
@@ -640,8 +640,45 @@ static rc_fault check_new_ss(rc_cpu *cpu, uint16_t sel, uint8_t dpl, rc_desc *d)
     return RC_NOFAULT;
 }
 
+/* SDM Vol. 2A INT n TASK-GATE, Vol. 3A 6.12.2 (interrupt tasks), 8.3: the
+ * TSS selector of the gate is checked ("IF local/global bit is set to
+ * local or index not within GDT limits THEN #GP(TSS selector + EXT)"; "IF
+ * TSS descriptor specifies that the TSS is busy THEN #GP"; "IF TSS not
+ * present THEN #NP") and the task switched to with nesting, by
+ * rc_task_switch, which also pushes the error code on the new task's stack
+ * and checks its EIP. The old task's TSS keeps the EIP the frame would
+ * have held (the faulting instruction, or the next one for INT n) and the
+ * EFLAGS image the frame would have held (RF = 1 for faults). A fault
+ * after the switch's commit point is the new task's: the nested exception
+ * (or the instruction's fault, for INT n) names the new task's EIP. */
+static rc_fault deliver_task_gate(rc_cpu *cpu, rc_event *ev, const gate *g)
+{
+    char what[40];
+    vector_text(what, sizeof(what), ev);
+    rc_task_origin o;
+    memset(&o, 0, sizeof(o));
+    o.reason = RC_TASK_INT;
+    o.via_gate = true;
+    o.via_idt = true;
+    o.vector = ev->vector;
+    o.event = what;
+    o.has_err = ev->has_err;
+    o.err = ev->err;
+    o.ret_eip = ev->ret_rip;
+    o.eflags = pushed_flags(cpu, ev);
+    o.restart = ev->kind != RC_EV_HW;
+    /* A page fault loads CR2 as its delivery starts. */
+    if (ev->set_cr2 && ev->vector == RC_EXC_PF)
+        cpu->cr2 = ev->cr2;
+    bool committed;
+    rc_fault r = rc_task_switch(cpu, g->sel, &o, &committed);
+    if (RC_FAILED(r) && committed)
+        ev->ret_rip = cpu->rip;
+    return r;
+}
+
 /* SDM Vol. 2A INT n PROTECTED-MODE, Vol. 3A 6.12.1: 8-byte gates. */
-static rc_fault deliver_legacy(rc_cpu *cpu, const rc_event *ev, plan *p)
+static rc_fault deliver_legacy(rc_cpu *cpu, rc_event *ev, plan *p)
 {
     uint32_t idt_err = ev->vector * 8u + 2;
     FAULT_IF(cpu, ev->vector * 8u + 7 > cpu->idtr.limit, RC_EXC_GP, idt_err,
@@ -654,7 +691,7 @@ static rc_fault deliver_legacy(rc_cpu *cpu, const rc_event *ev, plan *p)
                    g.type == RC_DT_TRAPGATE;
     TRY(check_gate(cpu, ev, &g, type_ok, idt_err));
     if (g.type == RC_DT_TASKGATE)
-        return rc_unsupported(cpu, "task gate delivery (issue 6)");
+        return deliver_task_gate(cpu, ev, &g);
 
     bool gate32 = g.type == RC_DT_INTGATE || g.type == RC_DT_TRAPGATE;
     uint64_t off = gate32 ? g.off & 0xffffffffull : g.off & 0xffff;
@@ -810,7 +847,7 @@ static rc_fault deliver_long(rc_cpu *cpu, const rc_event *ev, plan *p)
 
 /* ------------------------------------------------------------------ one attempt */
 
-static rc_fault deliver_once(rc_cpu *cpu, const rc_event *ev)
+static rc_fault deliver_once(rc_cpu *cpu, rc_event *ev)
 {
     plan p;
     memset(&p, 0, sizeof(p));

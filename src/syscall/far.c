@@ -6,12 +6,12 @@
  * level checking when transferring program control between code segments);
  * AMD APM Vol. 3 "CALL (Far)", "JMP (Far)", "RET (Far)".
  *
- * Call gates are in gate.c. Not here yet: task gates and TSS targets
- * (issue 6); they return an explicit "unsupported" naming the case.
+ * Call gates are in gate.c; task gates and TSS targets lead to a task
+ * switch (task.c).
  */
 #include <stdio.h>
 
-#include "transfer.h"
+#include "task.h"
 
 /* ------------------------------------------------------------------ shared */
 
@@ -161,48 +161,60 @@ static bool real_like(const rc_cpu *cpu)
     return cpu->mode == RC_MODE_REAL || cpu->mode == RC_MODE_VM86;
 }
 
+/* What a protected-mode far JMP/CALL selector names (SDM Vol. 2A CALL/JMP:
+ * "Depending on type and access rights: GO TO CONFORMING-CODE-SEGMENT,
+ * NONCONFORMING-CODE-SEGMENT, CALL-GATE, TASK-GATE, TASK-STATE-SEGMENT"). */
+typedef enum far_kind { FAR_CODE = 0, FAR_CALL_GATE, FAR_TASK_GATE, FAR_TSS } far_kind;
+
 /* A far JMP/CALL target in protected mode: SDM Vol. 2A JMP/CALL "IF
  * segment selector in target operand NULL ... Depending on type and access
- * rights". Code segments are checked here; a call gate is reported in
- * *gate (gate.c takes it from there); task gates and TSSs are issue 6. */
+ * rights". Code segments are checked here; a call gate goes to gate.c, a
+ * task gate or a TSS to far_to_task (task.c). */
 static rc_fault check_far_target(rc_cpu *cpu, uint16_t sel, bool is_call, rc_desc *d,
-                                 bool *gate)
+                                 far_kind *kind)
 {
-    *gate = false;
+    *kind = FAR_CODE;
     FAULT_IF(cpu, rc_sel_is_null(sel), RC_EXC_GP, 0, "far transfer to a null selector");
     TRY(rc_desc_fetch(cpu, sel, false, RC_EXC_GP, d));
     if (!d->seg.s) {
         bool ia32e = (cpu->efer & RC_EFER_LMA) != 0;
         switch (d->seg.type) {
         case RC_DT_CALLGATE:
-            *gate = true; /* gate.c; in IA-32e mode this is the 64-bit call gate */
+            *kind = FAR_CALL_GATE; /* gate.c; in IA-32e mode the 64-bit call gate */
             return RC_NOFAULT;
         case RC_DT_CALLGATE16:
             if (!ia32e) {
-                *gate = true;
+                *kind = FAR_CALL_GATE;
                 return RC_NOFAULT;
             }
             break;
         case RC_DT_TASKGATE:
-            if (!ia32e)
-                return rc_unsupported(cpu, is_call ? "far CALL through a task gate (issue 6)"
-                                                   : "far JMP through a task gate (issue 6)");
+            if (!ia32e) {
+                *kind = FAR_TASK_GATE;
+                return RC_NOFAULT;
+            }
             break;
         case RC_DT_TSS16_AVAIL:
         case RC_DT_TSS_AVAIL:
-            if (!ia32e)
-                return rc_unsupported(cpu, is_call ? "far CALL to a TSS: task switch (issue 6)"
-                                                   : "far JMP to a TSS: task switch (issue 6)");
+        case RC_DT_TSS16_BUSY:
+        case RC_DT_TSS_BUSY:
+            /* A busy TSS is "TSS descriptor indicates TSS not available":
+             * #GP(TSS selector) after the DPL checks (far_to_task). */
+            if (!ia32e) {
+                *kind = FAR_TSS;
+                return RC_NOFAULT;
+            }
             break;
         default:
             break;
         }
         /* Any other system type, and in IA-32e mode everything but a
-         * 64-bit call gate: #GP(selector). */
+         * 64-bit call gate (SDM Vol. 3A 8.7: no task switches in IA-32e
+         * mode): #GP(selector). */
         cpu->fault_reason = is_call ? "far CALL target is not a code segment, call gate, task "
-                                      "gate or TSS"
+                                      "gate or TSS of this mode"
                                     : "far JMP target is not a code segment, call gate, task "
-                                      "gate or TSS";
+                                      "gate or TSS of this mode";
         return rc_exc_err(RC_EXC_GP, rc_sel_err(sel));
     }
     FAULT_IF(cpu, !rc_seg_is_code(&d->seg), RC_EXC_GP, rc_sel_err(sel),
@@ -223,6 +235,44 @@ static rc_fault check_far_target(rc_cpu *cpu, uint16_t sel, bool is_call, rc_des
     FAULT_IF(cpu, !d->seg.present, RC_EXC_NP, rc_sel_err(sel),
              "far transfer to a code segment that is not present");
     return RC_NOFAULT;
+}
+
+/* SDM Vol. 2A CALL/JMP "TASK-GATE" and "TASK-STATE-SEGMENT" (legacy
+ * protected mode only; check_far_target refuses both in IA-32e mode). The
+ * checks of the gate or of the TSS's privilege come here, in the
+ * pseudo-code's order; the TSS descriptor's own checks, the switch and the
+ * EIP limit check are rc_task_switch's. */
+static rc_fault far_to_task(rc_cpu *cpu, uint16_t sel, const rc_desc *d, far_kind kind,
+                            bool is_call)
+{
+    rc_task_origin o;
+    memset(&o, 0, sizeof(o));
+    o.reason = is_call ? RC_TASK_CALL : RC_TASK_JMP;
+    uint16_t tss = sel;
+    if (kind == FAR_TASK_GATE) {
+        /* "IF task gate DPL < CPL or task gate DPL < task gate
+         * segment-selector RPL THEN #GP(task gate selector)"; "IF task gate
+         * not present THEN #NP(task gate selector)". */
+        FAULT_IF(cpu, d->seg.dpl < cpu->cpl || d->seg.dpl < (sel & 3), RC_EXC_GP,
+                 rc_sel_err(sel), "task gate DPL below CPL or below the selector's RPL");
+        FAULT_IF(cpu, !d->seg.present, RC_EXC_NP, rc_sel_err(sel), "task gate not present");
+        /* "Read the TSS segment selector in the task-gate descriptor" */
+        tss = d->gate_sel;
+        o.via_gate = true;
+        o.gate_sel = sel;
+    } else {
+        /* "IF TSS DPL < CPL or TSS DPL < TSS segment-selector RPL or TSS
+         * descriptor indicates TSS not available THEN #GP(TSS selector)"
+         * (availability: rc_task_switch, with the same #GP). */
+        FAULT_IF(cpu, d->seg.dpl < cpu->cpl || d->seg.dpl < (sel & 3), RC_EXC_GP,
+                 rc_sel_err(sel), "TSS descriptor DPL below CPL or below the selector's RPL");
+    }
+    /* The old task resumes after the instruction (its EIP = the next one). */
+    o.ret_eip = cpu->rip;
+    o.eflags = rc_get_rflags(cpu);
+    o.restart = true;
+    bool committed;
+    return rc_task_switch(cpu, tss, &o, &committed);
 }
 
 /* tempEIP checks: "IF OperandSize = 16 THEN tempEIP <- tempEIP AND FFFFH";
@@ -260,10 +310,12 @@ rc_fault rc_far_jmp(rc_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize)
         t.new_cpl = cpu->cpl;
         t.new_mode = cpu->mode;
     } else {
-        bool gate;
-        TRY(check_far_target(cpu, sel, false, &d, &gate));
-        if (gate)
+        far_kind kind;
+        TRY(check_far_target(cpu, sel, false, &d, &kind));
+        if (kind == FAR_CALL_GATE)
             return rc_far_via_call_gate(cpu, sel, &d, false);
+        if (kind != FAR_CODE)
+            return far_to_task(cpu, sel, &d, kind, false);
         target64 = (cpu->efer & RC_EFER_LMA) && d.seg.l;
         TRY(check_target_ip(cpu, ip, target64, d.seg.limit));
         t.new_cs = (uint16_t)((sel & ~3u) | cpu->cpl);
@@ -328,10 +380,12 @@ rc_fault rc_far_call(rc_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize)
         t.new_cs = sel;
         t.new_mode = cpu->mode;
     } else {
-        bool gate;
-        TRY(check_far_target(cpu, sel, true, &d, &gate));
-        if (gate)
+        far_kind kind;
+        TRY(check_far_target(cpu, sel, true, &d, &kind));
+        if (kind == FAR_CALL_GATE)
             return rc_far_via_call_gate(cpu, sel, &d, true);
+        if (kind != FAR_CODE)
+            return far_to_task(cpu, sel, &d, kind, true);
         TRY(check_return_room(cpu, sz, slot));
         bool target64 = (cpu->efer & RC_EFER_LMA) && d.seg.l;
         TRY(check_target_ip(cpu, ip, target64, d.seg.limit));

@@ -7,7 +7,7 @@
  */
 #include <stdio.h>
 
-#include "transfer.h"
+#include "task.h"
 
 /* ------------------------------------------------------------------ INT */
 
@@ -203,6 +203,27 @@ static rc_fault iret_protected(rc_cpu *cpu, unsigned sz)
     return rc_tr_after(cpu, &t, stop);
 }
 
+/* SDM Vol. 2A IRET TASK-RETURN (PE = 1, VM = 0, NT = 1): "SWITCH-TASKS
+ * (without nesting) to TSS specified in link field of current TSS; Mark the
+ * task just abandoned as NOT BUSY; IF EIP is not within CS limit THEN
+ * #GP(0)" (SDM Vol. 3A 8.4). The back link is the word at offset 0 of the
+ * current TSS, in both formats; whatever it names is checked by
+ * rc_task_switch with #TS (Table 6-6 "During an IRET task switch ..."). The
+ * operand size does not matter: nothing is popped. */
+static rc_fault iret_task_return(rc_cpu *cpu)
+{
+    uint64_t link;
+    TRY(rc_sys_read(cpu, cpu->seg[RC_SEG_TR].base & 0xffffffffull, 2, &link));
+    rc_task_origin o;
+    memset(&o, 0, sizeof(o));
+    o.reason = RC_TASK_IRET;
+    o.ret_eip = cpu->rip; /* the abandoned task resumes after its IRET */
+    o.eflags = rc_get_rflags(cpu);
+    o.restart = true;
+    bool committed;
+    return rc_task_switch(cpu, (uint16_t)link, &o, &committed);
+}
+
 /* CF: IRET/IRETD/IRETQ. */
 RC_HANDLER(ex_iret)
 {
@@ -212,10 +233,10 @@ RC_HANDLER(ex_iret)
     if (cpu->mode == RC_MODE_VM86)
         return rc_unsupported(cpu, "IRET in virtual-8086 mode (VM86 is not modeled)");
     if (rc_get_rflags(cpu) & RC_FLAG_NT) {
-        /* SDM Vol. 2A IRET IA-32e-MODE: "IF NT = 1 THEN #GP(0)". */
+        /* SDM Vol. 2A IRET IA-32e-MODE: "IF NT = 1 THEN #GP(0)" (Vol. 3A
+         * 8.7: no task switches in IA-32e mode). */
         FAULT_IF(cpu, cpu->efer & RC_EFER_LMA, RC_EXC_GP, 0, "IRET with NT = 1 in IA-32e mode");
-        return rc_unsupported(cpu, "IRET with NT = 1: return from a nested task (task "
-                                   "switching is issue 6)");
+        return iret_task_return(cpu);
     }
     return iret_protected(cpu, sz);
 }
