@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/stat.h>
 
 #include "lib/vb_kvm.h"
@@ -162,6 +163,53 @@ START_TEST(refuses_kvm_pvm)
     ck_assert_ptr_null(rcv_kvm_expect(&f.v[0], &r, why, sizeof why));
     ck_assert_msg(strstr(why, "never recorded"), "%s", why);
     rcv_file_free(&f);
+}
+END_TEST
+
+/* The CLI on this host: check says once why nothing is judged; record
+ * writes nothing, not even with RC_KVM_ALLOW_SOFTWARE=1 (docs/kvm.md). */
+START_TEST(cli_refuses_and_records_nothing)
+{
+    if (!have_pvm()) {
+        printf("SKIP cli_refuses_and_records_nothing: " PVM_MODULE " does not exist here\n");
+        return;
+    }
+    char dir[] = "/tmp/rc-kvm-cli-XXXXXX", path[256], cmd[1024], out[4096];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/v.json", dir);
+    static const char text[] = "[{\"name\": \"mov-hlt\", \"mode\": \"long\", "
+                               "\"code\": \"b805000000f4\"}]\n";
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    static const char *const runs[] = {
+        "'%s' vectors check --oracle kvm '%s' 2>&1",
+        "'%s' vectors record --oracle kvm '%s' 2>&1",
+        "RC_KVM_ALLOW_SOFTWARE=1 '%s' vectors record --oracle kvm '%s' 2>&1",
+    };
+    static const char *const says[] = { "no vector is judged on this host: /dev/kvm is kvm_pvm",
+                                         "no vector is judged on this host",
+                                         "a software KVM is not a judge" };
+    for (unsigned i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, runs[i], RC_CLI_PATH, path);
+        FILE *p = popen(cmd, "r");
+        ck_assert_ptr_nonnull(p);
+        size_t n = fread(out, 1, sizeof out - 1, p);
+        out[n] = 0;
+        pclose(p);
+        ck_assert_msg(strstr(out, says[i]), "%s:\n%s", cmd, out);
+        ck_assert_msg(strstr(out, "0 vectors judged"), "%s:\n%s", cmd, out);
+        f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        char back[sizeof text + 16];
+        size_t k = fread(back, 1, sizeof back - 1, f);
+        back[k] = 0;
+        fclose(f);
+        ck_assert_str_eq(back, text); /* nothing was written */
+    }
+    remove(path);
+    rmdir(dir);
 }
 END_TEST
 
@@ -446,6 +494,7 @@ int main(void)
     tcase_add_test(d, has_flag_whole_words);
     tcase_add_test(d, classify_table);
     tcase_add_test(d, refuses_kvm_pvm);
+    tcase_add_test(d, cli_refuses_and_records_nothing);
     suite_add_tcase(s, d);
     TCase *k = tcase_create("judge");
     tcase_set_timeout(k, 60);

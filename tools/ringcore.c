@@ -31,6 +31,7 @@
 #include "lib/trace.h"
 #include "lib/vbackend.h"
 #include "lib/vb_bochs.h"
+#include "lib/vb_kvm.h"
 #include "lib/vb_qemu.h"
 #include "lib/vector.h"
 
@@ -416,8 +417,8 @@ enum {
 
 static const char vectors_usage[] =
     "usage: ringcore vectors run [--json] [--verbose] [--name SUBSTR] PATH...\n"
-    "       ringcore vectors record --oracle unicorn|native|qemu|bochs PATH...\n"
-    "       ringcore vectors check --oracle unicorn|native|qemu|bochs [--verbose] PATH...\n"
+    "       ringcore vectors record --oracle unicorn|native|qemu|bochs|kvm PATH...\n"
+    "       ringcore vectors check --oracle unicorn|native|qemu|bochs|kvm [--verbose] PATH...\n"
     "       ringcore vectors image --name NAME FILE OUT.img\n"
     "\n"
     "Runs every test vector (docs/vectors.md) found in PATH (files, or directories\n"
@@ -730,6 +731,8 @@ static const rcv_backend *oracle_by_name(const char *name)
         return &rcv_backend_qemu;
     if (!strcmp(name, "bochs"))
         return &rcv_backend_bochs;
+    if (!strcmp(name, "kvm"))
+        return &rcv_backend_kvm;
 #ifdef RC_HAVE_UNICORN
     if (!strcmp(name, "unicorn"))
         return &rcv_backend_unicorn;
@@ -943,7 +946,7 @@ static int vectors_oracle(int argc, char **argv, bool record)
             verbose = true;
         } else if (is_opt(a, "--oracle")) {
             if (!(oracle = opt_value(argc, argv, &i, "--oracle", a)))
-                return usage_error("--oracle needs a value (unicorn, native, qemu or bochs)");
+                return usage_error("--oracle needs a value (unicorn, native, qemu, bochs or kvm)");
         } else if (a[0] == '-' && a[1]) {
             return usage_error("vectors %s: unknown option '%s'", argv[2], a);
         } else if (collect(a, true, &files)) {
@@ -955,16 +958,21 @@ static int vectors_oracle(int argc, char **argv, bool record)
     return usage_error("vectors: this ringcore was built without cJSON");
 #else
     if (!oracle)
-        return usage_error("vectors %s: --oracle unicorn|native|qemu|bochs is required", argv[2]);
+        return usage_error("vectors %s: --oracle unicorn|native|qemu|bochs|kvm is required",
+                           argv[2]);
     const rcv_backend *b = oracle_by_name(oracle);
     if (!b)
         return usage_error("vectors %s: unknown oracle '%s' (this build has: native"
 #ifdef RC_HAVE_UNICORN
                            ", unicorn"
 #endif
-                           ", qemu, bochs; kvm is not written yet)", argv[2], oracle);
+                           ", qemu, bochs, kvm)", argv[2], oracle);
     if (!files.n)
         return usage_error("vectors %s: no PATH given", argv[2]);
+    char host_why[512];
+    if (b == &rcv_backend_kvm && !rcv_kvm_available(host_why, sizeof host_why) &&
+        !rcv_kvm_software_allowed())
+        printf("%s --oracle kvm: no vector is judged on this host: %s\n", argv[2], host_why);
     unsigned judged = 0, agree = 0, skipped = 0, written = 0, bad = 0, xvendor = 0;
     for (size_t fi = 0; fi < files.n; fi++) {
         rcv_file f;
@@ -995,6 +1003,14 @@ static int vectors_oracle(int argc, char **argv, bool record)
                 skipped++;
                 continue;
             }
+            /* A software KVM runs vectors for development only (docs/kvm.md):
+             * what it does is never an expectation. */
+            if (record && !strncmp(b->source(), "kvm-software:", 13)) {
+                printf("skip %s: vector \"%s\": not recorded by %s: a software KVM is not a "
+                       "judge\n", v->file, v->name, b->source());
+                skipped++;
+                continue;
+            }
             rcv_result r;
             if (!b->can_judge(v, why, sizeof why) || b->run(v, &r, why, sizeof why)) {
                 if (record || verbose)
@@ -1008,6 +1024,7 @@ static int vectors_oracle(int argc, char **argv, bool record)
                 cJSON *e = b == &rcv_backend_native ? expect_from_native(b, v, &r, why, sizeof why)
                            : b == &rcv_backend_qemu ? rcv_qemu_expect(v, &r, why, sizeof why)
                            : b == &rcv_backend_bochs ? rcv_bochs_expect(v, &r, why, sizeof why)
+                           : b == &rcv_backend_kvm ? rcv_kvm_expect(v, &r, why, sizeof why)
                                                     : expect_from(b, v, &r, why, sizeof why);
                 if (!e) {
                     printf("skip %s: vector \"%s\": %s\n", v->file, v->name, why);

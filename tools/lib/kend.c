@@ -50,6 +50,8 @@ static uint64_t cs_base(const rck_end_view *w, const rcv_result *r, bool real, u
 int rck_judge_halt(const rck_end_view *w, rcv_result *r, char *err, size_t n)
 {
     uint64_t at = r->seg[RC_SEG_CS].base + r->reg[RC_REG_RIP] - 1;
+    if (!(w->efer & EFER_LMA))
+        at &= 0xffffffffull;
     if (at < RCM_HANDLERS || at >= RCM_HANDLERS + 256ull * RCM_HANDLER_STRIDE ||
         (at - RCM_HANDLERS) % RCM_HANDLER_STRIDE) {
         r->end = RCV_END_HLT;

@@ -50,6 +50,7 @@
 
 #include <capstone/capstone.h>
 
+#include "lib/kimage_host.h"
 #include "lib/native.h"
 #include "lib/scenario.h"
 
@@ -75,7 +76,6 @@
 #define EFER_LMA (1ull << 10)
 #define RFLAGS_NT (1ull << 14)
 #define RFLAGS_VM (1ull << 17)
-#define OP_INT_N 0xcd
 
 #define MSR_SYSENTER_CS 0x174u
 #define MSR_SYSENTER_ESP 0x175u
@@ -809,105 +809,14 @@ static int rd_msr(void *ctx, uint32_t index, uint64_t *value)
     return -1;
 }
 
-static uint64_t rd_le(const kvm_ctx *c, uint64_t lin, unsigned size, bool *ok)
-{
-    uint8_t b[8] = { 0 };
-    if (rd_mem((void *)c, lin, b, size))
-        *ok = false;
-    uint64_t v = 0;
-    for (int i = (int)size - 1; i >= 0; i--)
-        v = v << 8 | b[i];
-    return v;
-}
-
 /* ------------------------------------------------------------------ the end */
 
-/* SDM Vol. 3A 7.3.1 Table 7-1: exceptions that push an error code; AMD APM
- * Vol. 2 8.2: #VC (29), #SX (30). Real mode pushes none (SDM Vol. 3A 21.1.4). */
-static bool pushes_error_code(unsigned v)
+/* The end of a halted run: rck_judge_halt (kend.c), shared with the QEMU
+ * and Bochs judges (same standard handler stubs, same frames). */
+static int judge_halt(kvm_ctx *c, rcv_result *r, char *err, size_t n)
 {
-    return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
-}
-
-/* The base of the code segment a frame's CS names: selector × 16 in real
- * mode; else from the final GDT/LDT (SDM Vol. 3A 3.4.5 Figure 3-8), 0 for a
- * 64-bit code segment (3.4.4) or an unreadable descriptor. */
-static uint64_t cs_base(const kvm_ctx *c, const rcv_result *r, uint16_t sel)
-{
-    if (!(c->cr0 & CR0_PE))
-        return (uint64_t)sel << 4;
-    bool ok = true;
-    uint64_t table = (sel & 4) ? r->seg[RC_SEG_LDTR].base : c->gdt_base;
-    uint64_t d = rd_le(c, table + (sel & ~7u), 8, &ok);
-    if (!ok || (d >> 53 & 1))
-        return 0;
-    return ((d >> 16) & 0xffffff) | ((d >> 56) & 0xff) << 24;
-}
-
-/* A halted run: HLT leaves RIP after itself. In the first HLT of a handler
- * stub the run is a delivery (docs/vectors.md: the end state is right after
- * the delivery, RIP = the stub); anywhere else a "hlt" end. */
-static int judge_halt(const kvm_ctx *c, rcv_result *r, char *err, size_t n)
-{
-    uint64_t at = r->seg[RC_SEG_CS].base + r->reg[RC_REG_RIP] - 1;
-    if (!(c->efer & EFER_LMA))
-        at &= 0xffffffffu;
-    if (at < RCM_HANDLERS || at >= RCM_HANDLERS + 256 * RCM_HANDLER_STRIDE ||
-        (at - RCM_HANDLERS) % RCM_HANDLER_STRIDE) {
-        r->end = RCV_END_HLT;
-        return 0;
-    }
-    unsigned vec = (unsigned)((at - RCM_HANDLERS) / RCM_HANDLER_STRIDE);
-    r->reg[RC_REG_RIP] -= 1;
-    /* The frame (docs/vectors.md "The frame"): IA-32e 8-byte slots, always
-     * SS:RSP (SDM Vol. 3A 7.14.2); legacy 4-byte slots (2-byte through a
-     * 16-bit gate, types 6/7), SS:ESP only on a privilege change (7.12.1);
-     * real mode 2-byte IP, CS, FLAGS (21.1.4). */
-    bool lma = c->efer & EFER_LMA, real = !(c->cr0 & CR0_PE), ok = true;
-    unsigned slot = lma ? 8 : real ? 2 : 4;
-    if (!lma && !real) {
-        uint64_t gate = rd_le(c, c->idt_base + 8ull * vec, 8, &ok);
-        unsigned type = (gate >> 40) & 0xf;
-        if (ok && (type == 6 || type == 7))
-            slot = 2;
-    }
-    uint64_t ssb = lma ? 0 : r->seg[RC_SEG_SS].base;
-    uint64_t smask = lma ? ~0ull : !real && r->seg[RC_SEG_SS].db ? 0xffffffffull : 0xffffull;
-    uint64_t vmask = slot == 8 ? ~0ull : slot == 4 ? 0xffffffffull : 0xffffull;
-    uint64_t sp = r->reg[RC_REG_RSP];
-#define SLOT(k) (rd_le(c, ssb + ((sp + (uint64_t)(k) * slot) & smask), slot, &ok) & vmask)
-    /* INT n pushes no error code even for vectors whose exceptions do: it is
-     * recognised by its bytes, CD n right before the return address of a
-     * frame without error code (docs/vectors.md). */
-    uint64_t a_rip = SLOT(0), a_cs = SLOT(1) & 0xffff;
-    uint64_t ret = cs_base(c, r, (uint16_t)a_cs) + a_rip;
-    if (!lma)
-        ret &= 0xffffffffull;
-    uint8_t b[2];
-    bool int_n = ok && ret >= 2 && !rd_mem((void *)c, ret - 2, b, 2) && b[0] == OP_INT_N &&
-                 b[1] == vec;
-    r->end = int_n ? RCV_END_INT : RCV_END_EXCEPTION;
-    r->vector = (int)vec;
-    r->has_error_code = !int_n && !real && pushes_error_code(vec);
-    unsigned k = 0;
-    if (r->has_error_code)
-        r->error_code = (uint32_t)SLOT(k++);
-    r->frame_rip = SLOT(k);
-    r->frame_cs = SLOT(k + 1) & 0xffff;
-    r->frame_rflags = SLOT(k + 2);
-    r->frame_mask = RCV_FR_RIP | RCV_FR_CS | RCV_FR_RFLAGS;
-    if (lma || (!real && (r->frame_cs & 3) != r->reg[RC_REG_CPL])) {
-        r->frame_rsp = SLOT(k + 3);
-        r->frame_ss = SLOT(k + 4) & 0xffff;
-        r->frame_mask |= RCV_FR_RSP | RCV_FR_SS;
-    }
-#undef SLOT
-    if (!ok) {
-        snprintf(err, n, "KVM halted in handler stub %u but its frame at SS:RSP 0x%llx is not "
-                 "readable", vec, (unsigned long long)sp);
-        return -1;
-    }
-    return 0;
+    rck_end_view w = { "KVM", c->efer, c->gdt_base, c->idt_base, rd_mem, c };
+    return rck_judge_halt(&w, r, err, n);
 }
 
 /* ------------------------------------------------------------------ read back */

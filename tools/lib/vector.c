@@ -611,8 +611,8 @@ static int parse_sources(pctx *c, const cJSON *a, rcv_expect *e)
     if (!cJSON_IsArray(a) || !a->child)
         return fail(c, "expect.sources", "expected a non-empty array of judges "
                                          "(\"sdm:Vol.3A/6.15\", \"native:...\", ...)");
-    static const char *const kinds[] = { "native:", "unicorn-", "bochs-", "qemu-", "sdm:",
-                                         "apm:", NULL };
+    static const char *const kinds[] = { "native:", "unicorn-", "bochs-", "qemu-", "kvm:",
+                                         "sdm:", "apm:", NULL };
     unsigned i = 0;
     for (const cJSON *s = a->child; s; s = s->next, i++) {
         snprintf(f, sizeof f, "expect.sources[%u]", i);
@@ -625,7 +625,8 @@ static int parse_sources(pctx *c, const cJSON *a, rcv_expect *e)
         if (!ok)
             return fail(c, f, "\"%s\" is not a judge: expected native:<vendor-family-model>, "
                               "unicorn-<version>, bochs-<version>:<cpu>, qemu-<version>:<cpu>, "
-                              "sdm:<vol/section> or apm:<vol/section>", str);
+                              "kvm:<vendor-family-model>, sdm:<vol/section> or "
+                              "apm:<vol/section>", str);
         if (e->nsources >= RCV_MAX_SOURCES)
             return fail(c, f, "too many sources");
         e->sources[e->nsources++] = dupstr(str);
