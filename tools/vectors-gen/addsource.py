@@ -9,10 +9,17 @@
 #   (run from the repository root; PATH defaults to tests/vectors)
 import json, re, subprocess, sys
 
+#   With ADDSOURCE_LOG=FILE, the AGREE lines are read from FILE (the output of
+#   an earlier `check --verbose` over the same PATHs) instead of a new run.
+import os
+
 cli, ORACLE, SRC = sys.argv[1] + "/ringcore", sys.argv[2], sys.argv[3]
 paths = sys.argv[4:] or ["tests/vectors"]
-out = subprocess.run([cli, "vectors", "check", "--oracle", ORACLE, "--verbose"] + paths,
-                     capture_output=True, text=True).stdout
+if os.environ.get("ADDSOURCE_LOG"):
+    out = open(os.environ["ADDSOURCE_LOG"]).read()
+else:
+    out = subprocess.run([cli, "vectors", "check", "--oracle", ORACLE, "--verbose"] + paths,
+                         capture_output=True, text=True).stdout
 agree = {}
 for m in re.finditer(r'^AGREE (\S+): vector "([^"]+)"', out, re.M):
     agree.setdefault(m.group(1), set()).add(m.group(2))
