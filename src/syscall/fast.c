@@ -287,13 +287,17 @@ RC_HANDLER(ex_sysenter)
 RC_HANDLER(ex_sysexit)
 {
     bool ia32e = in_ia32e(cpu);
-    FAULT_NOERR_IF(cpu, ia32e && !cpu->model->sysenter_long, RC_EXC_UD,
-                   "SYSEXIT in long mode (AMD: legacy mode only)");
     FAULT_IF(cpu, !(cpu->cr0 & RC_CR0_PE), RC_EXC_GP, 0, "SYSEXIT in real mode (CR0.PE = 0)");
-    FAULT_IF(cpu, (cpu->msr.sysenter_cs & 0xfffcu) == 0, RC_EXC_GP, 0,
-             "SYSEXIT with a null IA32_SYSENTER_CS");
+    /* The privilege check comes before AMD's long-mode #UD: APM Vol. 3 SYSEXIT lists both
+     * without an order; measured on AMD EPYC (family 19h) at CPL 3, SYSEXIT in 64-bit and in
+     * compatibility mode raises #GP(0), not #UD (tests/vectors/syscall/fast3.json
+     * sysexit-long-cpl3-amd-gp, sysexit-compat-cpl3-amd-gp). Intel: all three are #GP(0). */
     FAULT_IF(cpu, cpu->mode == RC_MODE_VM86 || cpu->cpl != 0, RC_EXC_GP, 0,
              "SYSEXIT at CPL > 0 is privileged");
+    FAULT_NOERR_IF(cpu, ia32e && !cpu->model->sysenter_long, RC_EXC_UD,
+                   "SYSEXIT in long mode (AMD: legacy mode only)");
+    FAULT_IF(cpu, (cpu->msr.sysenter_cs & 0xfffcu) == 0, RC_EXC_GP, 0,
+             "SYSEXIT with a null IA32_SYSENTER_CS");
     bool to64 = in_64bit_mode(cpu) && in->opsize == 8;
     FAULT_IF(cpu, to64 && (!rc_is_canonical(cpu->gpr[1]) || !rc_is_canonical(cpu->gpr[2])),
              RC_EXC_GP, 0, "64-bit SYSEXIT with a non-canonical RCX (stack) or RDX (target)");
