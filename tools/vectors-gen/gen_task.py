@@ -673,6 +673,37 @@ fvec("task-int-n-idt-task-gate-long-gp",
      SRC_INT + ["sdm:Vol.3A/8.7"], mode="long", code="cd40",
      mem=[{"addr": H(0x2000 + 16 * 0x40), "bytes": le((0x58 << 16) | (0xe5 << 40), 8) + "0000000000000000"}])
 
+# Ring 3 can observe these on the host CPU (native judge): NT is not privileged (POPF/the start
+# state set it), and the standard GDT's entry 8 is a busy TSS as in Linux's GDT.
+def cpl3_ia32e_gp(err, rip, cs, rflags=0x10002):
+    """#GP from CPL 3 in IA-32e mode (SDM Vol. 3A 6.14.2): RSP0 0x110000, 6 slots."""
+    return {"end": "exception", "vector": "#GP", "error_code": err,
+            "frame": {"rip": H(rip), "cs": H(cs), "rflags": H(rflags), "rsp": "0x410000",
+                      "ss": "0x2b"}, "regs": {"rip": "0x40d0", "rsp": H(0x110000 - 48)}, "cpl": 0}
+
+
+fvec("task-iret-nt-cpl3-long-gp",
+     "IRETQ with NT = 1 at CPL 3 in 64-bit mode: 'IF NT = 1 THEN #GP(0)' (SDM IRET IA-32e-MODE) "
+     "before any pop: frame RIP 0x400000, CS 0x33, RFLAGS 0x14002 (NT, RF), RSP 0x410000.",
+     cpl3_ia32e_gp(0, 0x400000, 0x33, 0x14002), SRC_IRET + ["sdm:Vol.3A/8.7"], mode="long", cpl=3,
+     code="48cf", regs={"rflags": "0x4002"})
+fvec("task-iret-nt-cpl3-compat-gp",
+     "IRETD with NT = 1 at CPL 3 in compatibility mode: #GP(0) as in 64-bit mode (IA-32e).",
+     cpl3_ia32e_gp(0, 0x400000, 0x23, 0x14002), SRC_IRET + ["sdm:Vol.3A/8.7"], mode="compat",
+     cpl=3, code="cf", regs={"rflags": "0x4002"})
+fvec("task-call-far-busy-tss-cpl3-compat-gp",
+     "CALL 0x43:0 at CPL 3 in compatibility mode: 0x40 is the busy 64-bit TSS (GDT 8, as in "
+     "Linux's GDT); in IA-32e mode a TSS is not a valid far CALL target (SDM CALL: 'IF segment type "
+     "is not a conforming or nonconforming code segment, 64-bit call gate THEN #GP(segment "
+     "selector)', Vol. 3A 8.7): #GP(0x40).",
+     cpl3_ia32e_gp(0x40, 0x400000, 0x23), SRC_CALL + ["sdm:Vol.3A/8.7"], mode="compat", cpl=3,
+     code="9a000000004300")
+fvec("task-jmp-far-busy-tss-cpl3-long-gp",
+     "JMP FAR [0x500000] (FF /5, m16:32 = 0x43:0) at CPL 3 in 64-bit mode to the busy TSS 0x40: "
+     "#GP(0x40) (SDM JMP IA-32e: only code segments and 64-bit call gates).",
+     cpl3_ia32e_gp(0x40, 0x400000, 0x33), SRC_JMP + ["sdm:Vol.3A/8.7"], mode="long", cpl=3,
+     code="ff2c2500005000", mem=[{"addr": "0x500000", "bytes": "00000000 4300"}])
+
 # ------------------------------------------------------------------ faults after the commit point (new task)
 # The new task runs at CPL 3 (CS 0x23 in B) so the #TS/#SS/#NP of its segment loads is delivered
 # with a stack switch to B's SS0:ESP0 = 0x18:0x10c000 (TR is B already): frame = B's EIP 0x601000,
