@@ -79,6 +79,13 @@ static bool can_judge(const rcv_vector *v, char *why, size_t n)
     for (unsigned i = 0; !no && i < v->nregs; i++)
         if (v->regs[i].id > RC_REG_RFLAGS)
             no = "Unicorn is given only GPRs, RIP and RFLAGS (not CRn, DRn, EFER)";
+    /* The vector's own refusal, as the other judges honour it
+     * (docs/vectors.md "Not judged": fields "*"). */
+    for (unsigned i = 0; !no && i < v->expect.nnot_judged; i++) {
+        const rcv_not_judged *nj = &v->expect.not_judged[i];
+        if (!strncmp(nj->source, "unicorn", 7) && !strcmp(nj->fields, "*"))
+            no = nj->why ? nj->why : "the vector refuses this judge";
+    }
     if (no && why)
         snprintf(why, n, "%s", no);
     return no == NULL;
