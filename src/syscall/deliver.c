@@ -875,12 +875,21 @@ rc_fault rc_deliver_event(rc_cpu *cpu, const rc_event *first)
      * is a guard only. */
     for (unsigned round = 0;; round++) {
         cpu->delivering_vector = ev.vector;
+        /* SDM Vol. 3A 6.15 "Interrupt 14": CR2 is loaded with the faulting
+         * address when the #PF occurs, before its delivery -- so also when
+         * that delivery fails and turns into #DF. */
+        if (ev.set_cr2 && ev.vector == RC_EXC_PF)
+            cpu->cr2 = ev.cr2;
         r = deliver_once(cpu, &ev);
         if (r.kind != RCF_EXCEPTION)
             break;
         if (ev.kind != RC_EV_HW) {
             /* INT n, INT3, INTO, INT1: the fault is the instruction's
-             * (its RIP is pushed by the caller's delivery). */
+             * (its RIP is pushed by the caller's delivery). INT1 is not
+             * one of the software interrupts that clear EXT (SDM Vol. 3A
+             * 6.13): a selector-format error code gets EXT = 1. */
+            if (event_ext(&ev) && r.has_error && selector_error_code(r.vector))
+                r.error |= 1u;
             break;
         }
         /* SDM Vol. 3A 6.15 (#DF, "Exception Class Abort"): a fault while
