@@ -391,7 +391,15 @@ START_TEST(malformed_messages)
     expect_parse_error(WITH("", "\"expect\": {\"end\": \"hlt\", \"sources\": [\"ringcore\"]}"),
                        "t/x.json: vector \"v1\": field expect.sources[0]: \"ringcore\" is not a "
                        "judge: expected native:<vendor-family-model>, unicorn-<version>, "
-                       "bochs-<version>:<cpu>, qemu-<version>:<cpu>, sdm:<vol/section> or "
+                       "bochs-<version>:<cpu>, qemu-<version>:<cpu>, kvm:<vendor-family-model>, "
+                       "sdm:<vol/section> or apm:<vol/section>");
+    /* A software KVM is never a judge (docs/kvm.md). */
+    expect_parse_error(WITH("", "\"expect\": {\"end\": \"hlt\", \"sources\": "
+                                "[\"kvm-software:AuthenticAMD-25-1\"]}"),
+                       "t/x.json: vector \"v1\": field expect.sources[0]: "
+                       "\"kvm-software:AuthenticAMD-25-1\" is not a judge: expected "
+                       "native:<vendor-family-model>, unicorn-<version>, bochs-<version>:<cpu>, "
+                       "qemu-<version>:<cpu>, kvm:<vendor-family-model>, sdm:<vol/section> or "
                        "apm:<vol/section>");
     expect_parse_error(WITH("", "\"expect\": {\"end\": \"exception\", \"vector\": \"#XX\", "
                                 "\"sources\": [\"sdm:x\"]}"),
