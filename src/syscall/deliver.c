@@ -365,7 +365,8 @@ typedef struct plan {
     rc_desc ss_desc;
     const char *gate_desc;    /* "32-bit interrupt gate", ... */
     uint8_t gate_dpl;
-    char stack_src[16];       /* "TSS.ESP0", "TSS.IST1", "current stack" */
+    const char *stack_src;    /* "TSS.ESP", "TSS.IST", ... + stack_n, or "current stack" */
+    int stack_n;              /* the TSS slot's number, -1 for the current stack */
 } plan;
 
 /* The EFLAGS image pushed: the current flags, with RF set for fault-class
@@ -391,6 +392,8 @@ static const char *gate_name(unsigned type)
 
 static void explain(rc_cpu *cpu, const rc_event *ev, const plan *p, const rc_transition *t)
 {
+    if (!rc_tr_explained(cpu))
+        return;
     char what[40];
     vector_text(what, sizeof(what), ev);
     int w = cpu->code_size == 8 || t->new_mode == RC_MODE_LONG64 ? 16 : 8;
@@ -402,14 +405,18 @@ static void explain(rc_cpu *cpu, const rc_event *ev, const plan *p, const rc_tra
                  (unsigned long long)t->old_rsp, t->new_ss, (unsigned long long)t->new_rsp);
         return;
     }
+    char src[24];
+    if (p->stack_n >= 0)
+        snprintf(src, sizeof src, "%s%d", p->stack_src, p->stack_n);
+    else
+        snprintf(src, sizeof src, "%s", p->stack_src);
     snprintf(cpu->transition_text, sizeof(cpu->transition_text),
              "%s via IDT[%u] (%s%s, DPL %u) -> 0x%02x:0x%0*llx, CPL %u->%u, stack 0x%02x:0x%llx "
              "-> 0x%02x:0x%llx (%s)",
              what, ev->vector, (cpu->efer & RC_EFER_LMA) ? "64-bit " :
              (p->gate_desc[0] == '1' ? "" : "32-bit "), p->gate_desc, p->gate_dpl, t->new_cs,
              w, (unsigned long long)t->new_rip, t->old_cpl, t->new_cpl, t->old_ss,
-             (unsigned long long)t->old_rsp, t->new_ss, (unsigned long long)t->new_rsp,
-             p->stack_src);
+             (unsigned long long)t->old_rsp, t->new_ss, (unsigned long long)t->new_rsp, src);
 }
 
 /* The commit: everything has been checked. Hooks, pushes, accessed bits,
@@ -531,7 +538,7 @@ static rc_fault deliver_real(rc_cpu *cpu, const rc_event *ev, plan *p)
     p->rip = ent & 0xffff;
     p->new_cpl = 0;
     p->rflags = rc_get_rflags(cpu) & ~(uint64_t)(RC_FLAG_IF | RC_FLAG_TF | RC_FLAG_AC | RC_FLAG_RF);
-    snprintf(p->stack_src, sizeof(p->stack_src), "current stack");
+    p->stack_src = "current stack", p->stack_n = -1;
     return commit(cpu, ev, p);
 }
 
@@ -612,14 +619,14 @@ static rc_fault tss_stack_legacy(rc_cpu *cpu, uint8_t dpl, uint16_t *ss, uint64_
                  "TSS too small for the inner-privilege stack pointer");
         TRY(rc_sys_read(cpu, (tr->base + a) & 0xffffffffull, 4, sp));
         TRY(rc_sys_read(cpu, (tr->base + a + 4) & 0xffffffffull, 2, &v));
-        snprintf(p->stack_src, sizeof(p->stack_src), "TSS.ESP%u", dpl);
+        p->stack_src = "TSS.ESP", p->stack_n = (int)dpl;
     } else {
         uint32_t a = dpl * 4u + 2;
         FAULT_IF(cpu, a + 3 > tr->limit, RC_EXC_TS, rc_sel_err(tr->selector),
                  "16-bit TSS too small for the inner-privilege stack pointer");
         TRY(rc_sys_read(cpu, (tr->base + a) & 0xffffffffull, 2, sp));
         TRY(rc_sys_read(cpu, (tr->base + a + 2) & 0xffffffffull, 2, &v));
-        snprintf(p->stack_src, sizeof(p->stack_src), "TSS.SP%u", dpl);
+        p->stack_src = "TSS.SP", p->stack_n = (int)dpl;
     }
     *ss = (uint16_t)v;
     return RC_NOFAULT;
@@ -726,7 +733,7 @@ static rc_fault deliver_legacy(rc_cpu *cpu, rc_event *ev, plan *p)
         f->sp = cpu->gpr[4] & rc_size_mask(f->addr_size);
         f->ss_err = 0;
         f->acc = 0;
-        snprintf(p->stack_src, sizeof(p->stack_src), "current stack");
+        p->stack_src = "current stack", p->stack_n = -1;
     }
     frame_push(f, fl);
     frame_push(f, cpu->seg[RC_SEG_CS].selector);
@@ -797,13 +804,13 @@ static rc_fault deliver_long(rc_cpu *cpu, const rc_event *ev, plan *p)
         /* SDM 6.14.5: a nonzero IST always switches stacks, even without a
          * privilege change. */
         TRY(tss_rsp64(cpu, 0x24u + 8u * (g.ist - 1u), &rsp));
-        snprintf(p->stack_src, sizeof(p->stack_src), "TSS.IST%u", g.ist);
+        p->stack_src = "TSS.IST", p->stack_n = (int)g.ist;
     } else if (inner) {
         TRY(tss_rsp64(cpu, 4u + 8u * p->new_cpl, &rsp));
-        snprintf(p->stack_src, sizeof(p->stack_src), "TSS.RSP%u", p->new_cpl);
+        p->stack_src = "TSS.RSP", p->stack_n = (int)p->new_cpl;
     } else {
         rsp = cpu->gpr[4];
-        snprintf(p->stack_src, sizeof(p->stack_src), "current stack");
+        p->stack_src = "current stack", p->stack_n = -1;
     }
     /* SDM 6.14.2: the new RSP is aligned down to 16 bytes. */
     rsp &= ~0xfull;
@@ -851,6 +858,8 @@ static rc_fault deliver_once(rc_cpu *cpu, rc_event *ev)
 {
     plan p;
     memset(&p, 0, sizeof(p));
+    p.stack_src = "current stack";
+    p.stack_n = -1;
     cpu->fault_reason = NULL;
     if (cpu->mode == RC_MODE_REAL)
         return deliver_real(cpu, ev, &p);

@@ -145,6 +145,8 @@ void rc_commit_cs_real(rc_cpu *cpu, uint16_t sel)
 
 static void explain_far(rc_cpu *cpu, const char *what, const rc_transition *t)
 {
+    if (!rc_tr_explained(cpu))
+        return;
     snprintf(cpu->transition_text, sizeof(cpu->transition_text),
              "%s 0x%04x:0x%llx -> 0x%04x:0x%llx (%s), CPL %u->%u, stack 0x%04x:0x%llx -> "
              "0x%04x:0x%llx",

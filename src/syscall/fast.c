@@ -54,6 +54,8 @@ static bool in_ia32e(const rc_cpu *cpu)
 
 static void explain_fast(rc_cpu *cpu, const char *what, const char *msr_text, rc_transition *t)
 {
+    if (!rc_tr_explained(cpu))
+        return;
     snprintf(cpu->transition_text, sizeof(cpu->transition_text),
              "%s0x%04x:0x%llx (%s), CPL %u->%u, stack 0x%04x:0x%llx -> 0x%04x:0x%llx%s",
              what, t->new_cs, (unsigned long long)t->new_rip, rc_mode_name(t->new_mode),
@@ -138,11 +140,13 @@ RC_HANDLER(ex_syscall)
         t.new_mode = RC_MODE_PROT32;
         via = " (EIP from STAR[31:0]: AMD legacy-mode SYSCALL)";
     }
-    char extra[160];
-    snprintf(extra, sizeof extra, "%s; RCX = 0x%llx, R11 = RFLAGS 0x%llx", via,
-             (unsigned long long)(ia32e ? cpu->rip : cpu->rip & 0xffffffffu),
-             (unsigned long long)(fl & ~(uint64_t)RC_FLAG_RF));
-    explain_fast(cpu, "to ", extra, &t);
+    if (rc_tr_explained(cpu)) {
+        char extra[160];
+        snprintf(extra, sizeof extra, "%s; RCX = 0x%llx, R11 = RFLAGS 0x%llx", via,
+                 (unsigned long long)(ia32e ? cpu->rip : cpu->rip & 0xffffffffu),
+                 (unsigned long long)(fl & ~(uint64_t)RC_FLAG_RF));
+        explain_fast(cpu, "to ", extra, &t);
+    }
     bool skip, stop;
     TRY(rc_tr_before(cpu, &t, true, &skip, &stop));
     if (skip)
@@ -211,12 +215,15 @@ RC_HANDLER(ex_sysret)
     t.new_rip = to64 ? rcx : rcx & 0xffffffffu;
     t.new_rsp = cpu->gpr[4];
     t.new_mode = to64 ? RC_MODE_LONG64 : ia32e ? RC_MODE_COMPAT32 : RC_MODE_PROT32;
-    char extra[200];
-    snprintf(extra, sizeof extra, "; CS/SS from STAR[63:48] = 0x%04x%s%s", base,
-             to64 && !rc_is_canonical(rcx)
-                 ? "; RCX is non-canonical: AMD returns, the fetch at CPL 3 will #GP(0)" : "",
-             m->sysret_ss_attrs_stale ? "; SS hidden attributes kept (AMD)" : "");
-    explain_fast(cpu, to64 ? "64-bit return to " : "32-bit return to ", extra, &t);
+    if (rc_tr_explained(cpu)) {
+        char extra[200];
+        snprintf(extra, sizeof extra, "; CS/SS from STAR[63:48] = 0x%04x%s%s", base,
+                 to64 && !rc_is_canonical(rcx)
+                     ? "; RCX is non-canonical: AMD returns, the fetch at CPL 3 will #GP(0)"
+                     : "",
+                 m->sysret_ss_attrs_stale ? "; SS hidden attributes kept (AMD)" : "");
+        explain_fast(cpu, to64 ? "64-bit return to " : "32-bit return to ", extra, &t);
+    }
     bool skip, stop;
     TRY(rc_tr_before(cpu, &t, true, &skip, &stop));
     if (skip)

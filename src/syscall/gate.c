@@ -246,10 +246,11 @@ rc_fault rc_far_via_call_gate(rc_cpu *cpu, uint16_t gsel, const rc_desc *g8, boo
         t.new_rsp = cpu->stack_size == 2 ? (cpu->gpr[4] & ~0xffffull) | final_sp : final_sp;
     }
     char copied[48] = "";
-    if (count)
+    if (count && rc_tr_explained(cpu))
         snprintf(copied, sizeof copied, ", copied %u %s", count,
                  size == 4 ? (count == 1 ? "dword" : "dwords") : (count == 1 ? "word" : "words"));
-    snprintf(cpu->transition_text, sizeof(cpu->transition_text),
+    if (rc_tr_explained(cpu))
+        snprintf(cpu->transition_text, sizeof(cpu->transition_text),
              "%s via gate 0x%x (%s, DPL %u) -> 0x%x:0x%llx, CPL %u->%u, stack 0x%x:0x%llx -> "
              "0x%x:0x%llx (%s)%s",
              what, gsel, gate_kind(size), g.seg.dpl, t.new_cs, (unsigned long long)ip,

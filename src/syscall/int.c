@@ -83,7 +83,8 @@ static rc_fault iret_real(rc_cpu *cpu, unsigned sz)
     t.new_rip = ip;
     uint64_t sp = (cpu->gpr[4] + 3ull * sz) & rc_size_mask(cpu->stack_size);
     t.new_rsp = cpu->stack_size == 2 ? (cpu->gpr[4] & ~0xffffull) | sp : sp;
-    snprintf(cpu->transition_text, sizeof(cpu->transition_text),
+    if (rc_tr_explained(cpu))
+        snprintf(cpu->transition_text, sizeof(cpu->transition_text),
              "IRET%s (real mode) -> 0x%04x:0x%04llx, FLAGS 0x%llx", sz == 4 ? "D" : "",
              (unsigned)(uint16_t)cs, (unsigned long long)ip, (unsigned long long)nf);
     bool skip, stop;
@@ -170,7 +171,8 @@ static rc_fault iret_protected(rc_cpu *cpu, unsigned sz)
     t.new_mode = rc_mode_for(cpu, &ncs, false);
     t.new_ss = pop_ss ? (uint16_t)ssv : t.old_ss;
     t.new_rsp = pop_ss ? nsp : (cpu->gpr[4] + 3ull * sz) & rc_size_mask(cpu->stack_size);
-    snprintf(cpu->transition_text, sizeof(cpu->transition_text),
+    if (rc_tr_explained(cpu))
+        snprintf(cpu->transition_text, sizeof(cpu->transition_text),
              "IRET%s -> 0x%02x:0x%llx (%s), CPL %u->%u, stack -> 0x%02x:0x%llx%s",
              sz == 8 ? "Q" : sz == 4 ? "D" : "", t.new_cs, (unsigned long long)rip,
              rc_mode_name(t.new_mode), t.old_cpl, t.new_cpl, t.new_ss,

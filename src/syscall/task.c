@@ -324,6 +324,8 @@ static rc_fault push_error_code(rc_cpu *cpu, bool tss32, uint32_t err)
 static void explain(rc_cpu *cpu, const rc_task_origin *o, uint16_t old_tr, uint16_t sel,
                     const task_image *im, bool load_cr3, const rc_transition *t)
 {
+    if (!rc_tr_explained(cpu))
+        return;
     char how[72], link[40], cr3[48];
     static const char *const names[] = { "CALL", "JMP", "IRET, NT = 1", "INT" };
     if (o->via_idt)
@@ -369,7 +371,7 @@ static rc_fault in_new_task(rc_cpu *cpu, rc_transition *t, rc_fault f)
     cpu->cur_insn = NULL;
     t->new_mode = cpu->mode;
     size_t n = strlen(cpu->transition_text);
-    if (f.kind == RCF_EXCEPTION && n < sizeof(cpu->transition_text))
+    if (f.kind == RCF_EXCEPTION && n < sizeof(cpu->transition_text) && rc_tr_explained(cpu))
         snprintf(cpu->transition_text + n, sizeof(cpu->transition_text) - n,
                  "; then exception %u (0x%x) in the new task: %s", f.vector, f.error,
                  cpu->fault_reason ? cpu->fault_reason : "");

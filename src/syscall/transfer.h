@@ -67,6 +67,15 @@ rc_fault rc_tr_before(rc_cpu *cpu, const rc_transition *t, bool restart, bool *s
                       bool *stop);
 rc_fault rc_tr_after(rc_cpu *cpu, const rc_transition *t, bool stop);
 
+/* Whether a transition's explanation in words will be read: only the
+ * transition hooks see it (docs/api.md), and formatting it costs more than
+ * the transition itself (bench/transitions.c measured 89% of a
+ * SYSCALL+SYSRETQ round trip in snprintf). Every explain site asks first. */
+static inline bool rc_tr_explained(const rc_cpu *cpu)
+{
+    return cpu->hooks.transition_before || cpu->hooks.transition_after;
+}
+
 /* deliver.c: start a transition record from the current state: kind, the
  * old CPL/mode/CS/SS/RIP (cpu->insn_rip)/RSP, new SS:RSP = old until the
  * transition says otherwise, text = cpu->transition_text. */
