@@ -13,7 +13,7 @@ PACKAGES   := cmake pkg-config gcc make check libcapstone-dev libunicorn-dev lib
 # Only `make fuzz` needs clang (libFuzzer).
 FUZZ_PACKAGES := clang libclang-rt-dev
 
-.PHONY: all deps build run test test-asan bench fuzz judges clean
+.PHONY: all deps build run test test-asan bench fuzz judges judges-ring0 clean
 
 all: build
 
@@ -63,6 +63,13 @@ judges: build
 	  echo "judges: QEMU's known departures from the manuals: docs/oracle-disagreements.md"
 	@$(BUILD)/ringcore vectors check --oracle bochs tests/vectors || \
 	  echo "judges: Bochs' known departures from the manuals: docs/oracle-disagreements.md"
+
+# The ring-0 vectors (those that start at CPL 0) against QEMU and Bochs only.
+judges-ring0: build
+	@$(BUILD)/ringcore vectors check --oracle qemu --cpl 0 tests/vectors || \
+	  echo "judges-ring0: QEMU's known departures from the manuals: docs/oracle-disagreements.md"
+	@$(BUILD)/ringcore vectors check --oracle bochs --cpl 0 tests/vectors || \
+	  echo "judges-ring0: Bochs' known departures from the manuals: docs/oracle-disagreements.md"
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

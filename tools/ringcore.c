@@ -418,7 +418,7 @@ enum {
 static const char vectors_usage[] =
     "usage: ringcore vectors run [--json] [--verbose] [--name SUBSTR] PATH...\n"
     "       ringcore vectors record --oracle unicorn|native|qemu|bochs|kvm PATH...\n"
-    "       ringcore vectors check --oracle unicorn|native|qemu|bochs|kvm [--verbose] PATH...\n"
+    "       ringcore vectors check --oracle unicorn|native|qemu|bochs|kvm [--verbose] [--cpl N] PATH...\n"
     "       ringcore vectors image --name NAME FILE OUT.img\n"
     "\n"
     "Runs every test vector (docs/vectors.md) found in PATH (files, or directories\n"
@@ -426,6 +426,8 @@ static const char vectors_usage[] =
     "recorded expectation. Prints a line per failing vector with the differing\n"
     "fields, then a summary per area and per source. record fills or refreshes the\n"
     "expectations a live judge can give; check compares the judge with the recording.\n"
+    "--cpl N limits record/check to the vectors that start at CPL N (--cpl 0: the\n"
+    "ring-0 vectors).\n"
     "image writes the test kernel's disk image carrying the vector named NAME (exactly)\n"
     "of FILE, as the qemu and bochs judges boot it (then: ringcore boot OUT.img).\n"
     "exit status: 0 all pass, 1 malformed or unreadable file, 2 usage, 3 a vector failed\n";
@@ -940,6 +942,7 @@ static int vectors_oracle(int argc, char **argv, bool record)
     const char *oracle = NULL;
     vpaths files = { 0 };
     bool verbose = false;
+    int only_cpl = -1;
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
@@ -947,6 +950,11 @@ static int vectors_oracle(int argc, char **argv, bool record)
         } else if (is_opt(a, "--oracle")) {
             if (!(oracle = opt_value(argc, argv, &i, "--oracle", a)))
                 return usage_error("--oracle needs a value (unicorn, native, qemu, bochs or kvm)");
+        } else if (is_opt(a, "--cpl")) {
+            const char *c = opt_value(argc, argv, &i, "--cpl", a);
+            if (!c || c[0] < '0' || c[0] > '3' || c[1])
+                return usage_error("--cpl needs a privilege level 0-3");
+            only_cpl = c[0] - '0';
         } else if (a[0] == '-' && a[1]) {
             return usage_error("vectors %s: unknown option '%s'", argv[2], a);
         } else if (collect(a, true, &files)) {
@@ -986,6 +994,8 @@ static int vectors_oracle(int argc, char **argv, bool record)
         for (unsigned k = 0; k < f.n; k++) {
             rcv_vector *v = &f.v[k];
             char why[512];
+            if (only_cpl >= 0 && v->m.cpl != (unsigned)only_cpl)
+                continue;
             if (record && v->expect.present && !only_source(v, b->source())) {
                 printf("keep %s: vector \"%s\": its expectation has other judges (use check)\n",
                        v->file, v->name);
