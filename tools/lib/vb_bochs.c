@@ -54,6 +54,7 @@
 
 #include "lib/kimage.h"
 #include "lib/kimage_host.h"
+#include "lib/vexpect.h"
 #include "lib/machine.h"
 #include "lib/scenario.h"
 #include "lib/vb_bochs.h"
@@ -790,74 +791,13 @@ const char *rcv_bochs_source(const rcv_vector *v)
 
 /* ------------------------------------------------------------------ record */
 
-static void put_hex(cJSON *o, const char *name, uint64_t v)
-{
-    char b[24];
-    snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-    cJSON_AddStringToObject(o, name, b);
-}
-
 cJSON *rcv_bochs_expect(const rcv_vector *v, const rcv_result *r, char *why, size_t n)
 {
-    static const char *const n64[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-                                         "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
-    static const char *const n32[8] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
-    rc_cpu *init;
-    if (rcv_scenario_build(v, &init, why, n))
-        return NULL;
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "end", rcv_end_name(r->end));
-    if (r->end == RCV_END_EXCEPTION || r->end == RCV_END_INT) {
-        cJSON_AddNumberToObject(e, "vector", r->vector);
-        if (r->has_error_code)
-            cJSON_AddNumberToObject(e, "error_code", r->error_code);
-        else if (r->end == RCV_END_EXCEPTION)
-            cJSON_AddStringToObject(e, "error_code", "none");
-        if (r->vector == RC_EXC_PF && r->end == RCV_END_EXCEPTION)
-            put_hex(e, "cr2", r->reg[RC_REG_CR2]);
-        static const char *const frn[5] = { "rip", "cs", "rflags", "rsp", "ss" };
-        const uint64_t frv[5] = { r->frame_rip, r->frame_cs, r->frame_rflags, r->frame_rsp,
-                                  r->frame_ss };
-        cJSON *fr = cJSON_AddObjectToObject(e, "frame");
-        for (unsigned k = 0; k < 5; k++)
-            if (r->frame_mask & (1u << k))
-                put_hex(fr, frn[k], frv[k]);
-    }
-    if (r->end != RCV_END_SHUTDOWN) {
-        /* 64-bit names where Bochs' result holds 64-bit registers (R8 valid). */
-        bool wide = (r->reg_valid >> RC_REG_R8) & 1;
-        cJSON *regs = cJSON_AddObjectToObject(e, "regs");
-        for (unsigned i = 0; i < (wide ? 16u : 8u); i++) {
-            uint64_t before = 0;
-            rc_get_reg(init, (rc_reg)i, &before);
-            if (!wide)
-                before &= 0xffffffffu;
-            if ((r->reg_valid >> i & 1) && (i == RC_REG_RSP || r->reg[i] != before))
-                put_hex(regs, wide ? n64[i] : n32[i], r->reg[i]);
-        }
-        if (r->reg_valid >> RC_REG_RIP & 1)
-            put_hex(regs, wide ? "rip" : "eip", r->reg[RC_REG_RIP]);
-        if (r->end == RCV_END_HLT)
-            put_hex(regs, wide ? "rflags" : "eflags", r->reg[RC_REG_RFLAGS]);
-        cJSON *segs = cJSON_AddObjectToObject(e, "segs");
-        put_hex(segs, "cs", r->seg[RC_SEG_CS].selector);
-        put_hex(segs, "ss", r->seg[RC_SEG_SS].selector);
-        cJSON_AddNumberToObject(e, "cpl", (double)r->reg[RC_REG_CPL]);
-    }
-    cJSON *src = cJSON_AddArrayToObject(e, "sources");
-    cJSON_AddItemToArray(src, cJSON_CreateString(rcv_bochs_source(v)));
-    if (r->end != RCV_END_SHUTDOWN) {
-        cJSON *nj = cJSON_AddArrayToObject(e, "not_judged");
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "source", rcv_bochs_source(v));
-        cJSON *f = cJSON_AddArrayToObject(o, "fields");
-        cJSON_AddItemToArray(f, cJSON_CreateString("expect.mem"));
-        cJSON_AddStringToObject(o, "why", "the Bochs judge dumps only the memory it reads "
-                                "(frame, gate, expect.mem), so a recording has no memory part");
-        cJSON_AddItemToArray(nj, o);
-    }
-    rc_destroy(init);
-    return e;
+    /* 64-bit names where Bochs' result holds 64-bit registers (R8 valid). */
+    rcv_expect_opts o = { .source = rcv_bochs_source(v), .wide = (r->reg_valid >> RC_REG_R8) & 1,
+                          .no_mem_why = "the Bochs judge dumps only the memory it reads (frame, "
+                                        "gate, expect.mem), so a recording has no memory part" };
+    return rcv_judge_expect(v, r, &o, why, n);
 }
 
 #endif /* RC_HAVE_CJSON */

@@ -51,6 +51,7 @@
 #include <capstone/capstone.h>
 
 #include "lib/kimage_host.h"
+#include "lib/vexpect.h"
 #include "lib/native.h"
 #include "lib/scenario.h"
 
@@ -1091,125 +1092,17 @@ const rcv_backend rcv_backend_kvm = { "kvm", source, can_judge, run, release };
 
 #ifdef RC_HAVE_CJSON
 
-static void add_hex(cJSON *o, const char *name, uint64_t v)
-{
-    char b[24];
-    snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-    cJSON_AddStringToObject(o, name, b);
-}
-
-/* The standard machine's paging structures: their accessed/dirty bits are
- * the CPU's bookkeeping of the walk, left out of a recording. */
-#define PT_AREA_LO 0x10000ull
-#define PT_AREA_HI 0x20000ull
-
-/* The memory the run changed, as byte runs (closer than 8 bytes merge; at
- * most 16 runs of 256 bytes, else -1), linear = physical under the standard
- * identity map. */
-static int changed_mem(const rcv_result *r, const uint8_t *init, cJSON *arr)
-{
-    uint8_t page[4096];
-    unsigned runs = 0;
-    for (uint64_t pa = 0x1000; pa < RAM; pa += sizeof page) {
-        if ((pa >= PT_AREA_LO && pa < PT_AREA_HI) || r->read_mem(r->ctx, pa, page, sizeof page) ||
-            !memcmp(page, init + pa, sizeof page))
-            continue;
-        for (size_t i = 0; i < sizeof page; i++) {
-            if (page[i] == init[pa + i])
-                continue;
-            size_t end = i + 1, last = i;
-            for (; end < sizeof page && end - last <= 8; end++)
-                if (page[end] != init[pa + end])
-                    last = end;
-            size_t len = last - i + 1;
-            if (++runs > 16 || len > 256)
-                return -1;
-            char hex[520];
-            for (size_t k = 0; k < len; k++)
-                snprintf(hex + 2 * k, 3, "%02x", page[i + k]);
-            cJSON *m = cJSON_CreateObject();
-            add_hex(m, "addr", pa + i);
-            cJSON_AddStringToObject(m, "bytes", hex);
-            cJSON_AddItemToArray(arr, m);
-            i = last;
-        }
-    }
-    return 0;
-}
-
 cJSON *rcv_kvm_expect(const rcv_vector *v, const rcv_result *r, char *why, size_t n)
 {
-    static const char *const n64[16] = { "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-                                         "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
-    static const char *const n32[8] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
     if (strncmp(source(), "kvm:", 4)) {
         snprintf(why, n, "%s is a software KVM: its results are never recorded", source());
         return NULL;
     }
-    rc_cpu *init;
-    if (rcv_scenario_build(v, &init, why, n))
-        return NULL;
-    cJSON *e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "end", rcv_end_name(r->end));
-    if (r->end == RCV_END_EXCEPTION || r->end == RCV_END_INT) {
-        cJSON_AddNumberToObject(e, "vector", r->vector);
-        if (r->has_error_code)
-            cJSON_AddNumberToObject(e, "error_code", r->error_code);
-        else if (r->end == RCV_END_EXCEPTION)
-            cJSON_AddStringToObject(e, "error_code", "none");
-        if (r->vector == RC_EXC_PF && r->end == RCV_END_EXCEPTION)
-            add_hex(e, "cr2", r->reg[RC_REG_CR2]);
-        cJSON *fr = cJSON_AddObjectToObject(e, "frame");
-        if (r->frame_mask & RCV_FR_RIP)
-            add_hex(fr, "rip", r->frame_rip);
-        if (r->frame_mask & RCV_FR_CS)
-            add_hex(fr, "cs", r->frame_cs);
-        if (r->frame_mask & RCV_FR_RFLAGS)
-            add_hex(fr, "rflags", r->frame_rflags);
-        if (r->frame_mask & RCV_FR_RSP)
-            add_hex(fr, "rsp", r->frame_rsp);
-        if (r->frame_mask & RCV_FR_SS)
-            add_hex(fr, "ss", r->frame_ss);
-    }
-    if (r->end != RCV_END_SHUTDOWN) {
-        /* 64-bit names where the final CS is a 64-bit code segment. */
-        bool wide = (r->reg[RC_REG_EFER] & EFER_LMA) && r->seg[RC_SEG_CS].l;
-        cJSON *regs = cJSON_AddObjectToObject(e, "regs");
-        for (unsigned i = 0; i < (wide ? 16u : 8u); i++) {
-            uint64_t before = 0;
-            rc_get_reg(init, (rc_reg)i, &before);
-            uint64_t now = wide ? r->reg[i] : r->reg[i] & 0xffffffffu;
-            if (!wide)
-                before &= 0xffffffffu;
-            if ((r->reg_valid >> i & 1) && (i == RC_REG_RSP || now != before))
-                add_hex(regs, wide ? n64[i] : n32[i], now);
-        }
-        add_hex(regs, wide ? "rip" : "eip",
-                wide ? r->reg[RC_REG_RIP] : r->reg[RC_REG_RIP] & 0xffffffffu);
-        if (r->end == RCV_END_HLT)
-            add_hex(regs, wide ? "rflags" : "eflags", r->reg[RC_REG_RFLAGS]);
-        cJSON *segs = cJSON_AddObjectToObject(e, "segs");
-        add_hex(segs, "cs", r->seg[RC_SEG_CS].selector);
-        add_hex(segs, "ss", r->seg[RC_SEG_SS].selector);
-        cJSON_AddNumberToObject(e, "cpl", (double)r->reg[RC_REG_CPL]);
-        cJSON *mem = cJSON_CreateArray();
-        if (r->read_mem && changed_mem(r, rc_ram_ptr(init, 0, RAM), mem)) {
-            snprintf(why, n, "the run changed more memory than a vector records (16 runs of 256 "
-                     "bytes)");
-            cJSON_Delete(mem);
-            cJSON_Delete(e);
-            rc_destroy(init);
-            return NULL;
-        }
-        if (cJSON_GetArraySize(mem))
-            cJSON_AddItemToObject(e, "mem", mem);
-        else
-            cJSON_Delete(mem);
-    }
-    cJSON *src = cJSON_AddArrayToObject(e, "sources");
-    cJSON_AddItemToArray(src, cJSON_CreateString(source()));
-    rc_destroy(init);
-    return e;
+    /* 64-bit names where the final CS is a 64-bit code segment. */
+    rcv_expect_opts o = { .source = source(),
+                          .wide = (r->reg[RC_REG_EFER] & EFER_LMA) && r->seg[RC_SEG_CS].l,
+                          .with_mem = true };
+    return rcv_judge_expect(v, r, &o, why, n);
 }
 
 #endif /* RC_HAVE_CJSON */
