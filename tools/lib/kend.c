@@ -47,6 +47,19 @@ static uint64_t cs_base(const rck_end_view *w, const rcv_result *r, bool real, u
     return ((d >> 16) & 0xffffff) | ((d >> 56) & 0xff) << 24;
 }
 
+const char *rck_kernel_refuses(const rcv_vector *v, const char *judge)
+{
+    for (unsigned i = 0; i < v->nidt; i++)
+        if (v->idt[i].mask & (RCV_DF_RAW | RCV_DF_RAW_HI | RCV_DF_OFFSET | RCV_DF_SELECTOR))
+            return "an IDT gate with its own handler address: the judge recognises a delivery "
+                   "by the standard handler stub it halts in";
+    for (unsigned i = 0; i < v->nsegs; i++)
+        if (!v->segs[i].load)
+            return "a segment register given by hidden-part fields: the kernel loads segment "
+                   "registers by selector, so a hidden part no descriptor holds cannot be made";
+    return rcv_vector_refuses(v, judge);
+}
+
 int rck_judge_halt(const rck_end_view *w, rcv_result *r, char *err, size_t n)
 {
     uint64_t at = r->seg[RC_SEG_CS].base + r->reg[RC_REG_RIP] - 1;

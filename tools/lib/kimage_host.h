@@ -75,6 +75,13 @@ typedef struct rck_end_view {
  * cannot be read or shows that the kernel's entry itself faulted. */
 int rck_judge_halt(const rck_end_view *w, rcv_result *r, char *err, size_t n);
 
+/* What neither emulator judge can run through the test kernel, in words, or
+ * NULL: IDT gates with their own handler (the end is recognised by the
+ * standard stub the run halts in), hidden-part segment registers (the
+ * kernel loads segment registers by selector), and the vector's own refusal
+ * of 'judge' ("qemu", "bochs"). kend.c */
+const char *rck_kernel_refuses(const rcv_vector *v, const char *judge);
+
 /* A monotonic clock in seconds, and a sleep, for the judges' time-outs. */
 double rck_now_s(void);
 void rck_sleep_ms(unsigned ms);

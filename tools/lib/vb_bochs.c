@@ -128,19 +128,8 @@ static bool can_judge(const rcv_vector *v, char *why, size_t n)
         no = BOCHS_BIN " is not installed (Debian: bochs bochsbios vgabios bochs-sdl)";
     else if (access(BOCHS_BIOS, R_OK) || access(BOCHS_VGABIOS, R_OK))
         no = "Bochs' BIOS images are missing (Debian: bochsbios vgabios)";
-    for (unsigned i = 0; !no && i < v->nidt; i++)
-        if (v->idt[i].mask & (RCV_DF_RAW | RCV_DF_RAW_HI | RCV_DF_OFFSET | RCV_DF_SELECTOR))
-            no = "an IDT gate with its own handler address: the Bochs judge recognises a "
-                 "delivery by the standard handler stub it halts in";
-    for (unsigned i = 0; !no && i < v->nsegs; i++)
-        if (!v->segs[i].load)
-            no = "a segment register given by hidden-part fields: the kernel loads segment "
-                 "registers by selector";
-    for (unsigned i = 0; !no && i < v->expect.nnot_judged; i++) {
-        const rcv_not_judged *nj = &v->expect.not_judged[i];
-        if (!strncmp(nj->source, "bochs", 5) && !strcmp(nj->fields, "*"))
-            no = nj->why ? nj->why : "the vector refuses this judge";
-    }
+    else
+        no = rck_kernel_refuses(v, "bochs");
     if (no && why)
         snprintf(why, n, "%s", no);
     return no == NULL;

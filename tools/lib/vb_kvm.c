@@ -358,11 +358,8 @@ static bool can_judge(const rcv_vector *v, char *why, size_t n)
             no = "a segment register given by hidden-part fields: a state that fails the VMX "
                  "guest-state checks (SDM Vol. 3C 27.3.1.2) would be run by KVM's instruction "
                  "emulator";
-    for (unsigned i = 0; !no && i < v->expect.nnot_judged; i++) {
-        const rcv_not_judged *nj = &v->expect.not_judged[i];
-        if (!strncmp(nj->source, "kvm", 3) && !strcmp(nj->fields, "*"))
-            no = nj->why ? nj->why : "the vector refuses this judge";
-    }
+    if (!no)
+        no = rcv_vector_refuses(v, "kvm");
     if (!no)
         no = sweep(v);
     if (no && why)

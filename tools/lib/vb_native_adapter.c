@@ -69,13 +69,11 @@ static bool can_judge(const rcv_vector *v, char *why, size_t n)
 {
     const char *no = NULL;
     /* The vector itself may say the native judge cannot see it at all. */
-    for (unsigned i = 0; i < v->expect.nnot_judged; i++) {
-        const rcv_not_judged *nj = &v->expect.not_judged[i];
-        if (!strncmp(nj->source, "native", 6) && !strcmp(nj->fields, "*")) {
-            if (why)
-                snprintf(why, n, "the vector says: %s", nj->why);
-            return false;
-        }
+    const char *refused = rcv_vector_refuses(v, "native");
+    if (refused) {
+        if (why)
+            snprintf(why, n, "the vector says: %s", refused);
+        return false;
     }
     if (v->m.cpl != 3)
         no = "the host CPU can be asked at CPL 3 only";

@@ -81,11 +81,8 @@ static bool can_judge(const rcv_vector *v, char *why, size_t n)
             no = "Unicorn is given only GPRs, RIP and RFLAGS (not CRn, DRn, EFER)";
     /* The vector's own refusal, as the other judges honour it
      * (docs/vectors.md "Not judged": fields "*"). */
-    for (unsigned i = 0; !no && i < v->expect.nnot_judged; i++) {
-        const rcv_not_judged *nj = &v->expect.not_judged[i];
-        if (!strncmp(nj->source, "unicorn", 7) && !strcmp(nj->fields, "*"))
-            no = nj->why ? nj->why : "the vector refuses this judge";
-    }
+    if (!no)
+        no = rcv_vector_refuses(v, "unicorn");
     if (no && why)
         snprintf(why, n, "%s", no);
     return no == NULL;

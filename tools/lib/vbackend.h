@@ -64,6 +64,10 @@ unsigned rcv_compare(const rcv_vector *v, const rcv_result *r, char *diff, size_
 void rcv_apply_not_judged(const rcv_vector *v, rcv_result *r, const char *judge,
                           bool keep_frame_rflags);
 
+/* The reason v gives for refusing the judge whose sources start with
+ * 'judge' (a not_judged entry with fields "*"), or NULL. vector.c */
+const char *rcv_vector_refuses(const rcv_vector *v, const char *judge);
+
 /* Whether v's expectation names register 'id' with a 64-bit name (rax, not
  * eax): a judge that shows 32-bit values then cannot judge it. vector.c */
 bool rcv_expects_wide(const rcv_vector *v, unsigned id);

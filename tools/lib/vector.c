@@ -1268,6 +1268,16 @@ unsigned rcv_compare(const rcv_vector *v, const rcv_result *r, char *out, size_t
  * result shows; keep_frame_rflags keeps expect.frame.rflags in (QEMU's
  * RC_QEMU_JUDGE_RF). "*" is the backend's can_judge; end, vector and
  * error_code cannot be taken out. */
+const char *rcv_vector_refuses(const rcv_vector *v, const char *judge)
+{
+    for (unsigned i = 0; i < v->expect.nnot_judged; i++) {
+        const rcv_not_judged *nj = &v->expect.not_judged[i];
+        if (!strncmp(nj->source, judge, strlen(judge)) && nj->fields && !strcmp(nj->fields, "*"))
+            return nj->why ? nj->why : "the vector refuses this judge";
+    }
+    return NULL;
+}
+
 void rcv_apply_not_judged(const rcv_vector *v, rcv_result *r, const char *judge,
                            bool keep_frame_rflags)
 {
