@@ -863,18 +863,27 @@ END_TEST
 
 START_TEST(null_selector_vendor)
 {
-    /* XSA-191 / X86_BUG_NULL_SEG: Intel zeroes the base and sets the
-     * maximum limit; AMD keeps both. Both mark the register unusable, so a
-     * reference through it is #GP(0) (5.4.1). */
-    for (int vendor = 0; vendor < 2; vendor++) {
-        rc_cpu *c = mk((rc_vendor)vendor);
+    /* A NULL selector load into GS: Intel and the modeled AMD family 17h
+     * model 31h (Zen 2) zero the base and set the maximum limit (Linux
+     * check_null_seg_clears_base(): Zen 2 clears it, no CPUID bit); older
+     * AMD parts keep both (XSA-191, X86_BUG_NULL_SEG), which the quirk
+     * field models: a model with it cleared keeps them. Every case marks
+     * the register unusable, so a reference through it is #GP(0) (5.4.1). */
+    for (int k = 0; k < 3; k++) {
+        rc_cpu *c = mk(k == RC_VENDOR_INTEL ? RC_VENDOR_INTEL : RC_VENDOR_AMD);
+        rc_model old_amd;
+        if (k == 2) {
+            old_amd = *c->model;
+            old_amd.null_sel_clears_base = false;
+            c->model = &old_amd;
+        }
         gdt_setup(c, 0);
         c->seg[RC_SEG_GS].base = 0x12345000;
         c->seg[RC_SEG_GS].limit = 0xABCDE;
         ck_ok(rc_load_seg(c, RC_SEG_GS, 0x0000));
         ck_assert(c->seg[RC_SEG_GS].unusable);
         ck_assert_uint_eq(c->seg[RC_SEG_GS].selector, 0);
-        if (vendor == RC_VENDOR_INTEL) {
+        if (k < 2) {
             ck_assert_uint_eq(c->seg[RC_SEG_GS].base, 0);
             ck_assert_uint_eq(c->seg[RC_SEG_GS].limit, 0xFFFFFFFF);
         } else {

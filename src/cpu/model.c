@@ -43,11 +43,14 @@ static const rc_model model_intel = {
 static const rc_model model_amd = {
     .vendor = RC_VENDOR_AMD,
     .name = "AuthenticAMD",
-    /* NULL selector loads keep the old base and limit on the modeled
-     * family 17h: Linux detect_null_seg_behavior() (X86_BUG_NULL_SEG);
-     * newer parts announce CPUID Fn8000_0021 EAX[6] NullSelectClearsBase,
-     * which this model does not report. */
-    .null_sel_clears_base = false,
+    /* NULL selector loads clear the base on the modeled family 17h model
+     * 31h (Zen 2) as on Intel: Linux check_null_seg_clears_base() ("Zen2
+     * CPUs also have this behaviour, but no CPUID bit": family 17h is
+     * probed with detect_null_seg_behavior()); this host's family 19h
+     * clears it too (segments/loads-native.json xsa191-*). Earlier AMD
+     * parts keep base and limit (X86_BUG_NULL_SEG, Xen XSA-191): not the
+     * modeled CPU; the quirk stays a field for such a model. */
+    .null_sel_clears_base = true,
     /* SYSRET does not check RCX: the #GP comes at CPL 3 on the fetch.
      * APM Vol. 3 "SYSRET"; Xen XSA-7 (AMD not affected). */
     .sysret_canonical_gp_cpl0 = false,

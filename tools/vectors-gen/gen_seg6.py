@@ -420,8 +420,6 @@ SH = ["sdm:Vol.3A/6.8.3", "sdm:Vol.3A/18.3.1.4", "sdm:Vol.2B/MOV"]
 SHWHY = ("SDM Vol. 3A 6.8.3: a MOV SS/POP SS 'inhibits interrupts, debug exceptions, and single-step trap "
          "exceptions' until the instruction boundary after the NEXT instruction; the single-step #DB (a trap, "
          "18.3.1.4) is therefore reported after that instruction. ")
-KB = ("ringcore: single-step (TF) across an SS load is 'unsupported' (special_single_step in src/cpu/run.c); "
-      "the MOV SS / POP SS shadow is not modeled for TF")
 QSS = {"source": "qemu-7.2:qemu64", "fields": ["expect.segs.ss"],
        "why": "QEMU 7.2 loads a NULL SS on an IST stack switch at CPL 0 (tests/kernel/README.md); "
               "the SDM changes SS only on a privilege change (Vol. 3A 6.14.4)"}
@@ -436,26 +434,26 @@ for m, cpl in (("prot32", 1), ("long", 0)):
     if nj: e["not_judged"] = list(nj)
     vec(F, "mov-ss-tf-shadow" + sfx, m, cpl, c, e,
         SHWHY + "TF = 1, MOV SS, AX (0x%x, the current SS); NOP: no #DB after the MOV SS, one after the NOP: "
-        "RIP = start + 3." % own, regs={A(m): H(own), FL(m): "0x102"}, known_bug=KB)
+        "RIP = start + 3." % own, regs={A(m): H(own), FL(m): "0x102"})
     c = "8ed8 90"
     e = trap(m, cpl, 1, 2, ["sdm:Vol.3A/18.3.1.4"], rflags=0x102)
     if nj: e["not_judged"] = list(nj)
     vec(F, "mov-ds-tf-no-shadow" + sfx, m, cpl, c, e,
         "MOV DS is no SS load: the single-step #DB comes right after it (SDM Vol. 3A 18.3.1.4), RIP = start + 2.",
-        regs={A(m): H(own), FL(m): "0x102"}, known_bug=KB)
+        regs={A(m): H(own), FL(m): "0x102"})
 r1 = start_rsp("prot32", 1)
 c = "17 90 90"
 e = trap("prot32", 1, 1, 2, SH + ["sdm:Vol.2B/POP"], rflags=0x102, rsp=r1)
 vec(F, "pop-ss-tf-shadow-cpl1-prot32", "prot32", 1, c, e,
     SHWHY + "CPL 1, ESP = 0x%x holds 0x91 (its own SS); TF = 1; POP SS; NOP: #DB after the NOP (RIP = start + 2), "
     "ESP = 0x%x in the frame." % (r1 - 4, r1),
-    regs={"esp": H(r1 - 4), "eflags": "0x102"}, mem=[{"addr": H(r1 - 4), "bytes": "91000000"}], known_bug=KB)
+    regs={"esp": H(r1 - 4), "eflags": "0x102"}, mem=[{"addr": H(r1 - 4), "bytes": "91000000"}])
 c = "0fb2" + absm("prot32", 4, 0x500000) + " 90"
 e = trap("prot32", 1, 1, 7, ["sdm:Vol.3A/18.3.1.4", "sdm:Vol.2A/LDS-LES-LFS-LGS-LSS"], rflags=0x102, rsp=0x20ff00)
 vec(F, "lss-tf-no-shadow-cpl1-prot32", "prot32", 1, c, e,
     "LSS is not among the instructions that inhibit (SDM Vol. 3A 6.8.3 names MOV SS and POP SS; Vol. 2A LSS "
     "has no such note): CPL 1, TF = 1, LSS ESP, [m] -> SS 0x91, ESP 0x20ff00; #DB right after it (RIP = start + 7).",
-    regs={"eflags": "0x102"}, mem=[{"addr": "0x500000", "bytes": "00ff2000 9100"}], known_bug=KB)
+    regs={"eflags": "0x102"}, mem=[{"addr": "0x500000", "bytes": "00ff2000 9100"}])
 
 
 # ============================================================== descriptor-table instructions (hand)
@@ -785,19 +783,12 @@ vec(F, "popf-iopl-real", "real", 0, c, e,
 NATIVE = {}
 
 
-NKB = {"xsa191": "ringcore's AMD model (family 17h) has null_sel_clears_base = false (src/cpu/model.c), but "
-               "Zen 2 and later clear the base on a NULL selector load (Linux check_null_seg_clears_base: "
-               "'Zen2 CPUs also have this behaviour'; measured here on Zen 3)",
-       "tf": KB}
+
 
 
 def nvec(fname, name, mode, code, **kw):
     d = {"name": name, "vendor": "amd", "mode": mode, "cpl": 3, "code": code}
     d.update(kw)
-    if name.startswith("xsa191"):
-        d["known_bug"] = NKB["xsa191"]
-    elif "-tf" in name and fname == "movss-native.json":
-        d["known_bug"] = NKB["tf"]
     NATIVE.setdefault(fname, []).append(d)
 
 
