@@ -854,6 +854,47 @@ START_TEST(server_survives_its_child)
 }
 END_TEST
 
+START_TEST(cases_leave_nothing_behind)
+{
+    /* One server child runs case after case; what a case installs must not
+     * outlive it. Only meaningful in server mode. */
+    if (!srv)
+        return;
+    rc_native_case c;
+    rc_native_result r;
+    /* 1. LDT entry 5 as a present data segment: mov eax, 0x2f (5 << 3 | TI |
+     *    RPL 3); mov ds, eax -- loads (the case ends at the marker). */
+    static const uint8_t load[] = { 0xb8, 0x2f, 0x00, 0x00, 0x00, 0x8e, 0xd8 };
+    case64(&c, load, sizeof load);
+    rc_native_ldt d = { .index = 5, .base = DATA, .limit = 0xfff };
+    rc_native_add_ldt(&c, &d);
+    run_ok(&c, &r);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_MARKER);
+    /* 2. The same load without that entry: entry 5 is empty again (Linux's
+     *    LDT_empty() descriptor: all zero, a system type), within the LDT's
+     *    limit: SDM Vol. 2B MOV "segment is not a data or readable code
+     *    segment" -> #GP(selector & ~3) = #GP(0x2c) at the MOV (CODE + 5). */
+    case64(&c, load, sizeof load);
+    run_ok(&c, &r);
+    expect_fault(&r, SIGSEGV, V_GP, 0x2c, CODE + 5);
+    /* 3. A case that ends with NT = 1: pushfq; or qword [rsp], 0x4000;
+     *    popfq (POPF sets NT at CPL 3, SDM Vol. 2B POPF); ud2 -> #UD ... */
+    static const uint8_t nt[] = { 0x9c, 0x48, 0x81, 0x0c, 0x24, 0x00, 0x40, 0x00, 0x00,
+                                  0x9d, 0x0f, 0x0b };
+    case64(&c, nt, sizeof nt);
+    run_ok(&c, &r);
+    expect_fault(&r, SIGILL, V_UD, 0, CODE + 10);
+    /* ... and the next case still runs: add rax, rbx = 2 + 3 (the server's
+     * IRETQ into it would #GP with NT = 1, SDM Vol. 2A IRET). */
+    static const uint8_t add[] = { 0x48, 0x01, 0xd8 };
+    case64(&c, add, sizeof add);
+    c.gpr[RAX] = 2, c.gpr[RBX] = 3;
+    run_ok(&c, &r);
+    ck_assert_int_eq(r.end, RC_NATIVE_END_MARKER);
+    ck_assert_uint_eq(r.gpr[RAX], 5);
+}
+END_TEST
+
 START_TEST(random_bytes_never_break_the_runner)
 {
     /* 400 blocks of 16 random bytes in 64-bit, compatibility and 16-bit code,
@@ -950,6 +991,7 @@ static void add_tests(TCase *tc)
     tcase_add_test(tc, far_call_between_code_sizes);
     tcase_add_test(tc, available_and_sigchld_ignored);
     tcase_add_test(tc, server_survives_its_child);
+    tcase_add_test(tc, cases_leave_nothing_behind);
     tcase_add_test(tc, random_bytes_never_break_the_runner);
     tcase_add_test(tc, time_per_case);
 }

@@ -230,9 +230,12 @@ static srv_child *child_server;
  * touch TLS (no errno, no stack protector, no libc except plain copies). */
 HANDLER_ATTRS static void on_signal(int sig, siginfo_t *si, void *ctx)
 {
-    /* The case may have left AC set; the handler's own accesses must not
-     * raise #AC (SDM Vol. 3A 6.15 "Interrupt 17"). POPF can clear AC at CPL 3. */
-    __asm__ volatile("pushfq\n andq $~0x40000, (%%rsp)\n popfq" ::: "memory", "cc");
+    /* The case may have left AC or NT set (Linux's signal delivery clears
+     * TF, DF and RF, not these): the handler's own accesses must not raise
+     * #AC (SDM Vol. 3A 6.15 "Interrupt 17"), and the server's next IRETQ
+     * must not see NT = 1 (#GP(0) in IA-32e mode, SDM Vol. 2A IRET). POPF
+     * clears both at CPL 3. */
+    __asm__ volatile("pushfq\n andq $~0x44000, (%%rsp)\n popfq" ::: "memory", "cc");
     srv_child *srv = child_server;
     if (srv && !srv->in_case)
         rcn_exit(CHILD_RUNNER_FAULT); /* the runner itself faulted: die, be restarted */
@@ -795,12 +798,20 @@ static bool child_ldt(const rc_native_case *c, nat_shared *sh)
     return true;
 }
 
+/* Empty the case's LDT entries again. modify_ldt (func 0x11) clears an
+ * entry only for the "empty" descriptor of Linux's LDT_empty(): base and
+ * limit 0, read_exec_only = 1, seg_not_present = 1, everything else 0; an
+ * all-zero user_desc would install a present data segment (base 0, limit
+ * 0) and a later case probing that entry would load it instead of
+ * faulting. */
 static void child_clear_ldt(const rc_native_case *c)
 {
     for (unsigned i = 0; i < c->nldt; i++) {
         struct user_desc d;
         memset(&d, 0, sizeof d);
         d.entry_number = c->ldt[i].index;
+        d.read_exec_only = 1;
+        d.seg_not_present = 1;
         write_ldt_entry(&d);
     }
 }
