@@ -262,6 +262,7 @@ typedef struct rc_model {
     bool syscall_legacy;          /* AMD: SYSCALL/SYSRET in legacy and compat mode */
     bool sysenter_long;           /* Intel: SYSENTER/SYSEXIT valid in long mode */
     bool bsf_zero_keeps_dest;     /* BSF/BSR with zero source leave dest unchanged */
+    bool far_call_pushes_first;   /* AMD: far CALL writes CS:IP, then checks the target IP */
 } rc_model;
 
 const rc_model *rc_model_get(rc_vendor v);

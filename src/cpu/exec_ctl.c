@@ -166,12 +166,17 @@ static rc_fault grp5_incdec(rc_cpu *cpu, const rc_insn *in, bool dec)
 static rc_fault grp5_far(rc_cpu *cpu, const rc_insn *in, bool call)
 {
     FAULT_NOERR_IF(cpu, in->mod == 3, RC_EXC_UD, "far CALL/JMP through a register operand");
-    unsigned os = in->opsize;
+    /* The pointer: m16:16, m16:32, or with REX.W m16:64 on Intel; AMD reads
+     * m16:32 under REX.W (APM Vol. 3 CALL/JMP (Far): no m16:64 form) but
+     * keeps the 64-bit operand size, so a far CALL pushes 8-byte CS and RIP
+     * slots (measured on this host: segments/far6.json
+     * f6-callf-rexw-m1632-amd-long). */
+    unsigned os = in->opsize, ptr = os;
     if (os == 8 && cpu->model && cpu->model->vendor == RC_VENDOR_AMD)
-        os = 4;
+        ptr = 4;
     uint64_t ea = rc_effective_addr(cpu, in), off, sel;
-    TRY(rc_read(cpu, in->seg, ea, os, RC_ACC_READ, &off));
-    TRY(rc_read(cpu, in->seg, (ea + os) & rc_size_mask(in->addrsize), 2, RC_ACC_READ, &sel));
+    TRY(rc_read(cpu, in->seg, ea, ptr, RC_ACC_READ, &off));
+    TRY(rc_read(cpu, in->seg, (ea + ptr) & rc_size_mask(in->addrsize), 2, RC_ACC_READ, &sel));
     if (call)
         return rc_far_call(cpu, (uint16_t)sel, off, os);
     return rc_far_jmp(cpu, (uint16_t)sel, off, os);

@@ -388,8 +388,18 @@ rc_fault rc_far_call(rc_cpu *cpu, uint16_t sel, uint64_t off, unsigned opsize)
             return rc_far_via_call_gate(cpu, sel, &d, true);
         if (kind != FAR_CODE)
             return far_to_task(cpu, sel, &d, kind, true);
-        TRY(check_return_room(cpu, sz, slot));
         bool target64 = (cpu->efer & RC_EFER_LMA) && d.seg.l;
+        if (cpu->model && cpu->model->far_call_pushes_first) {
+            /* AMD: Push(CS), Push(IP), each checked as it is written, then
+             * the target IP; a fault keeps the bytes, not the new rSP. */
+            uint64_t mask = rc_size_mask(cpu->stack_size);
+            slot[0] = (cpu->gpr[4] - sz) & mask;
+            slot[1] = (cpu->gpr[4] - 2ull * sz) & mask;
+            TRY(rc_write(cpu, RC_SEG_SS, slot[0], sz, cpu->seg[RC_SEG_CS].selector));
+            TRY(rc_write(cpu, RC_SEG_SS, slot[1], sz, cpu->rip & rc_size_mask(sz)));
+        } else {
+            TRY(check_return_room(cpu, sz, slot));
+        }
         TRY(check_target_ip(cpu, ip, target64, d.seg.limit));
         t.new_cs = (uint16_t)((sel & ~3u) | cpu->cpl);
         rc_segment ncs;
