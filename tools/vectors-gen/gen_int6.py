@@ -978,23 +978,9 @@ for nm, kw, w in (
         ldt=ldt)
 
 # ---- known ringcore bugs (the judges agree with the manual on these)
-BUG_CR2 = ("ringcore does not load CR2 when the delivery of a #PF fails and turns into #DF (CR2 stays 0; "
-           "SDM Vol. 3A 6.15 Interrupt 14: CR2 is loaded with the faulting address when the #PF occurs; "
-           "QEMU and Bochs load it)")
-BUG_INT1 = ("ringcore reports a fault during the delivery of INT1 (F1) with EXT = 0; INT1 is not one of "
-            "INT n/INT3/INTO, which clear EXT (SDM Vol. 3A 6.13), so the error code has EXT = 1 (Bochs "
-            "agrees; docs/transitions.md says the same)")
-BUG_AMD_CALL = ("ringcore's AMD model checks a far CALL completely before writing the stack; the AMD host "
-                "writes the return address first (CS, then EIP, below ESP) and then raises the fault, ESP "
-                "restored (APM Vol. 3 'CALL (Far)' pushes before its limit check)")
-BUG_REXW = ("ringcore's AMD model reads REX.W CALL FAR [mem] as m16:32 (right) but then pushes 4-byte slots; the "
-            "AMD host pushes CS and RIP as 8-byte slots (operand size 64), RSP 0x40fff0 (src/cpu/exec_ctl.c "
-            "grp5_far passes os = 4 to rc_far_call)")
-KNOWN = {"f6-callf-eip-beyond-limit-gp-prot32": BUG_AMD_CALL, "f6-callf-eip-beyond-limit-gp-compat": BUG_AMD_CALL,
-         "f6-callf-no-room-ss-prot32": BUG_AMD_CALL, "f6-callf-no-room-ss-compat": BUG_AMD_CALL,
-         "f6-callf-rexw-m1632-amd-long": BUG_REXW,"d6-int1-gate-np-ext-prot32": BUG_INT1, "d6-int1-gate-np-ext-long": BUG_INT1,
-         "d6-pf-beyond-idt-limit-df-prot32": BUG_CR2, "d6-pf-beyond-idt-limit-df-long": BUG_CR2,
-         "d6-pf-gate-np-df-prot32": BUG_CR2, "d6-pf-gate-np-df-long": BUG_CR2}
+# The ringcore bugs these vectors found (AMD far CALL order, REX.W CALL FAR slots on AMD, INT1's
+# EXT bit, CR2 of a #PF that becomes #DF) are fixed; their known_bug marks are gone.
+KNOWN = {}
 
 
 # =========================================================================== item 4: far CALL/JMP/RET
