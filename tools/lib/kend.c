@@ -101,6 +101,13 @@ int rck_judge_halt(const rck_end_view *w, rcv_result *r, char *err, size_t n)
     uint8_t b[2];
     bool int_n = ok && ret >= 2 && !w->read(w->ctx, ret - 2, b, 2) && b[0] == OP_INT_N &&
                  b[1] == vec;
+    /* A 16-bit gate pushes IP[15:0] only (SDM Vol. 3A 7.12.1): the INT may
+     * lie above 64 KiB in a flat code segment, where the code started. */
+    if (ok && !int_n && slot == 2 && !real) {
+        uint64_t ret2 = ret + (w->code_addr & ~0xffffull);
+        int_n = ret2 >= 2 && !w->read(w->ctx, ret2 - 2, b, 2) && b[0] == OP_INT_N &&
+                b[1] == vec;
+    }
     r->end = int_n ? RCV_END_INT : RCV_END_EXCEPTION;
     r->vector = (int)vec;
     r->has_error_code = !int_n && !real && pushes_error_code(vec);

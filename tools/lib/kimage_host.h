@@ -65,6 +65,10 @@ typedef struct rck_end_view {
     uint64_t efer, gdt_base, idt_base;
     int (*read)(void *ctx, uint64_t linear, void *buf, size_t len);
     void *ctx;
+    /* Where the vector's code starts (rcm_code_addr): a 16-bit gate keeps
+     * only the low 16 bits of the return EIP, so an INT n is looked for at
+     * the truncated address and, failing that, in the code's 64 KiB. */
+    uint64_t code_addr;
 } rck_end_view;
 
 /* r holds the registers and segments of a run that halted. A HLT at CS:RIP

@@ -84,6 +84,7 @@ typedef struct bx_dump {
 typedef struct bochs_ctx {
     uint64_t efer;
     uint64_t gdt_base, idt_base;
+    uint64_t code_addr;      /* where the vector's code starts (rcm_code_addr) */
     unsigned ndumps;
     bx_dump dumps[MAX_DUMPS];
 } bochs_ctx;
@@ -539,7 +540,7 @@ static int rd_view(void *ctx, uint64_t linear, void *buf, size_t len)
 static int judge_halt(bx_run *b, bochs_ctx *c, rcv_result *r, char *err, size_t n)
 {
     bx_view x = { b, c };
-    rck_end_view w = { "Bochs", c->efer, c->gdt_base, c->idt_base, rd_view, &x };
+    rck_end_view w = { "Bochs", c->efer, c->gdt_base, c->idt_base, rd_view, &x, c->code_addr };
     return rck_judge_halt(&w, r, err, n);
 }
 
@@ -719,6 +720,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
                  (unsigned long long)rip);
         goto out;
     }
+    c->code_addr = rcm_code_addr(v->m.mode, v->m.cpl);
     if (judge_halt(&b, c, r, err, n))
         goto out;
     for (unsigned i = 0; i < v->expect.nmem; i++) {

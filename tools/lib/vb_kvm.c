@@ -106,6 +106,7 @@ typedef struct kvm_ctx {
     uint8_t *ram;            /* the guest's RAM (mmap'd), its final contents */
     uint64_t cr0, cr3, cr4, efer;
     uint64_t gdt_base, idt_base;
+    uint64_t code_addr;      /* where the vector's code starts (rcm_code_addr) */
     unsigned nmsr;
     uint32_t msr_index[MAX_MSRS];
     uint64_t msr_value[MAX_MSRS];
@@ -813,7 +814,7 @@ static int rd_msr(void *ctx, uint32_t index, uint64_t *value)
  * and Bochs judges (same standard handler stubs, same frames). */
 static int judge_halt(kvm_ctx *c, rcv_result *r, char *err, size_t n)
 {
-    rck_end_view w = { "KVM", c->efer, c->gdt_base, c->idt_base, rd_mem, c };
+    rck_end_view w = { "KVM", c->efer, c->gdt_base, c->idt_base, rd_mem, c, c->code_addr };
     return rck_judge_halt(&w, r, err, n);
 }
 
@@ -1049,6 +1050,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
     if (run_guest(&m, &end, err, n) || read_back(m.vcpu, c, r, list, nlist, err, n))
         goto out;
     r->end = end;
+    c->code_addr = rcm_code_addr(v->m.mode, v->m.cpl);
     if (end == RCV_END_HLT && judge_halt(c, r, err, n))
         goto out;
     /* KVM's instruction emulator, not the CPU, answered part of the run;

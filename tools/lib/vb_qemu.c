@@ -68,6 +68,7 @@ typedef struct qemu_ctx {
     bool fsgs_bases;         /* the FS/GS bases were shown (64-bit display) */
     uint64_t fs_base, gs_base;
     uint64_t gdt_base, idt_base;
+    uint64_t code_addr;      /* where the vector's code starts (rcm_code_addr) */
 } qemu_ctx;
 
 /* ------------------------------------------------------------------ source */
@@ -501,7 +502,7 @@ static int rd_msr(void *ctx, uint32_t index, uint64_t *value)
 /* The end of a halted run (rck_judge_halt, kend.c), then QEMU's own RF. */
 static int judge_halt(qemu_ctx *c, rcv_result *r, char *err, size_t n)
 {
-    rck_end_view w = { "QEMU", c->efer, c->gdt_base, c->idt_base, rd_mem, c };
+    rck_end_view w = { "QEMU", c->efer, c->gdt_base, c->idt_base, rd_mem, c, c->code_addr };
     if (rck_judge_halt(&w, r, err, n))
         return -1;
     if (r->end != RCV_END_EXCEPTION && r->end != RCV_END_INT)
@@ -706,6 +707,7 @@ static int run(const rcv_vector *v, rcv_result *r, char *err, size_t n)
     for (unsigned i = 0; i < npde; i++)
         memset(c->ram + pdes[i], 0, v->m.mode == RCM_PROT32 || v->m.mode == RCM_PROT16 ? 4 : 8);
     memset(c->ram + PC_HOLE_LO, 0, PC_HOLE_HI - PC_HOLE_LO); /* not judged (rd_mem refuses it) */
+    c->code_addr = rcm_code_addr(v->m.mode, v->m.cpl);
     if (judge_halt(c, r, err, n))
         goto out;
     r->read_mem = rd_mem;

@@ -1246,6 +1246,7 @@ NOJ = {
     "i6-iretd-ss-not-present-prot32": [(Q, ["*"], NJ_NP), (B, ["*"], NJ_NP)],
     "i6-iretq-ss-not-present-long": [(Q, ["*"], NJ_NP), (B, ["*"], NJ_NP)],
     "i6-iretd-ss-not-present-compat": [(Q, ["*"], NJ_NP), (B, ["*"], NJ_NP)],
+    "i6-iretq-ss-ldt-not-present-cpl3-long": [(B, ["*"], NJ_NP)],
     "f6-callf-no-room-ss-intel-prot32": [
         (Q, ["*"], "QEMU 7.2 checks no stack-segment limit: the push goes on (#PF)"),
         (B, ["expect.mem"], "Bochs 2.7 (and the AMD host) write CS before the EIP push faults; the SDM checks the "
