@@ -146,6 +146,19 @@ static int apply_gdt(rc_cpu *cpu, const rcv_vector *v, char *err, size_t n)
         desc_bytes(v, d, std, &lo, &hi, &wide);
         if (write_table_entry(cpu, v, RCM_GDT, d->index, lo, hi, wide, err, n))
             return -1;
+        /* The TSS descriptor (selector 0x40): TR's hidden part follows the
+         * edit, as if the machine had loaded TR from it (docs/vectors.md
+         * "gdt"): a 16-bit TSS, another limit (an I/O bitmap), another
+         * base. In IA-32e mode the base's upper half is the next entry. */
+        if (d->index == RCM_SEL_TSS >> 3) {
+            rc_segment tr;
+            rcm_desc_to_seg(lo, RCM_SEL_TSS, &tr);
+            if (wide)
+                tr.base |= (hi & 0xffffffffull) << 32;
+            if (rc_set_seg(cpu, RC_SEG_TR, &tr) != RC_OK)
+                return err_at(err, n, v, "gdt[%u]: setting TR from the TSS descriptor failed",
+                              d->index);
+        }
         uint32_t end = 8 * (d->index + (wide ? 2 : 1)) - 1;
         if (end > gdtr.limit)
             gdtr.limit = (uint16_t)end;
