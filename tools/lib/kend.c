@@ -4,6 +4,7 @@
  * the stack say how the vector ended (kimage_host.h, rck_judge_halt).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "lib/kimage_host.h"
 #include "lib/machine.h"
@@ -11,6 +12,91 @@
 #define OP_INT_N 0xcd    /* INT imm8 (SDM Vol. 2A INT n) */
 #define EFER_LMA (1ull << 10)
 #define CR0_PE 1ull
+#define CR0_PG (1ull << 31)
+#define CR4_PSE (1ull << 4)
+#define CR4_PAE (1ull << 5)
+#define PC_HOLE_LO 0xa0000ull
+#define PC_HOLE_HI 0x100000ull
+
+/* ------------------------------------------------------------------ the final memory */
+
+static bool ram_read(const rck_ram_image *m, uint64_t pa, void *out, size_t len)
+{
+    if (!m->ram || pa >= m->size || len > m->size - pa)
+        return false;
+    memcpy(out, m->ram + pa, len);
+    return true;
+}
+
+/* SDM Vol. 3A 4.3 (32-bit paging, 4 KiB and with CR4.PSE 4 MiB pages), 4.4
+ * (PAE paging, 4 KiB and 2 MiB), 4.5 (4-level paging, 4 KiB, 2 MiB, 1 GiB). */
+bool rck_translate(const rck_ram_image *m, uint64_t lin, uint64_t *pa)
+{
+    const uint64_t frame = 0x000ffffffffff000ull;
+    if (!(m->cr0 & CR0_PG)) {
+        *pa = lin & 0xffffffffu;
+        return true;
+    }
+    if (m->cr4 & CR4_PAE) {
+        bool lma = m->efer & EFER_LMA;
+        int top = lma ? 3 : 2;
+        uint64_t e;
+        uint64_t table = lma ? m->cr3 & frame : m->cr3 & 0xffffffe0u;
+        if (!lma) {
+            lin &= 0xffffffffu;
+            if (!ram_read(m, table + 8 * ((lin >> 30) & 3), &e, 8) || !(e & 1))
+                return false;
+            table = e & frame;
+            top = 1;
+        }
+        for (int level = top; level >= 0; level--) {
+            if (!ram_read(m, table + 8 * ((lin >> (12 + 9 * level)) & 511), &e, 8) || !(e & 1))
+                return false;
+            if (level > 0 && level < 3 && (e & 0x80)) {
+                uint64_t size = 1ull << (12 + 9 * level);
+                *pa = (e & frame & ~(size - 1)) | (lin & (size - 1));
+                return true;
+            }
+            table = e & frame;
+        }
+        *pa = table | (lin & 0xfff);
+        return true;
+    }
+    lin &= 0xffffffffu;
+    uint32_t pde, pte;
+    if (!ram_read(m, (m->cr3 & 0xfffff000u) + 4 * (lin >> 22), &pde, 4) || !(pde & 1))
+        return false;
+    if ((pde & 0x80) && (m->cr4 & CR4_PSE)) {
+        *pa = (pde & 0xffc00000u) | (lin & 0x3fffff);
+        return true;
+    }
+    if (!ram_read(m, (pde & 0xfffff000u) + 4 * ((lin >> 12) & 1023), &pte, 4) || !(pte & 1))
+        return false;
+    *pa = (pte & 0xfffff000u) | (lin & 0xfff);
+    return true;
+}
+
+int rck_read_linear(const rck_ram_image *m, uint64_t lin, void *buf, size_t len,
+                    bool skip_pc_hole)
+{
+    uint8_t *out = buf;
+    while (len) {
+        uint64_t pa;
+        size_t chunk = 0x1000 - (lin & 0xfff);
+        if (chunk > len)
+            chunk = len;
+        if (!rck_translate(m, lin, &pa) ||
+            (skip_pc_hole && pa < PC_HOLE_HI && pa + chunk > PC_HOLE_LO) ||
+            !ram_read(m, pa, out, chunk))
+            return -1;
+        out += chunk;
+        lin += chunk;
+        len -= chunk;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the end */
 
 /* SDM Vol. 3A 7.3.1 Table 7-1 (6.3.1 in older editions): exceptions that
  * push an error code; AMD APM Vol. 2 8.2: #VC (29), #SX (30). Real mode

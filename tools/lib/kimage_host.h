@@ -56,7 +56,24 @@ size_t rck_write_payload_disk(const char *base, const char *out, const uint8_t *
  * size, 0 with err on failure. */
 size_t rck_vector_disk(const rcv_vector *v, const char *out, char *err, size_t n);
 
-/* ---- kend.c: the end of a halted run, for the emulator judges ---- */
+/* ---- kend.c: the final memory and the end of a halted run, for the judges ---- */
+
+/* A judge's copy of the final guest RAM (physical 0 .. size) and the
+ * control registers that say how linear addresses map onto it. */
+typedef struct rck_ram_image {
+    const uint8_t *ram;
+    uint64_t size;
+    uint64_t cr0, cr3, cr4, efer;
+} rck_ram_image;
+
+/* Linear -> physical through the image's paging structures (32-bit, PAE,
+ * 4-level); presence only, no permission checks. false if not mapped. */
+bool rck_translate(const rck_ram_image *m, uint64_t lin, uint64_t *pa);
+
+/* Read linear memory of the image; skip_pc_hole refuses 0xA0000-0xFFFFF
+ * (not RAM under a BIOS). 0, or -1 if any byte cannot be read. */
+int rck_read_linear(const rck_ram_image *m, uint64_t lin, void *buf, size_t len,
+                    bool skip_pc_hole);
 
 /* What a judge shows of the final state besides rcv_result: EFER, the
  * final GDT and IDT bases, and a reader of linear memory (0 or -1). */

@@ -71,9 +71,6 @@
 #define MAX_MSRS (RCV_MAX_ITEMS * 2 + 16)
 
 #define CR0_PE (1ull << 0)
-#define CR0_PG (1ull << 31)
-#define CR4_PSE (1ull << 4)
-#define CR4_PAE (1ull << 5)
 #define EFER_LMA (1ull << 10)
 #define RFLAGS_NT (1ull << 14)
 #define RFLAGS_VM (1ull << 17)
@@ -717,80 +714,13 @@ static double timeout_s(void)
 
 /* ------------------------------------------------------------------ memory */
 
-static bool ram_read(const kvm_ctx *c, uint64_t pa, void *out, size_t len)
-{
-    if (pa >= RAM || len > RAM - pa)
-        return false;
-    memcpy(out, c->ram + pa, len);
-    return true;
-}
-
-/* Linear -> physical through the final paging structures: SDM Vol. 3A 4.3
- * (32-bit paging, 4 KiB and with CR4.PSE 4 MiB pages), 4.4 (PAE paging, 4 KiB
- * and 2 MiB), 4.5 (4-level paging, 4 KiB, 2 MiB, 1 GiB). Presence only: the
- * judge reads what is there, it does not check permissions. */
-static bool translate(const kvm_ctx *c, uint64_t lin, uint64_t *pa)
-{
-    const uint64_t frame = 0x000ffffffffff000ull;
-    if (!(c->cr0 & CR0_PG)) {
-        *pa = lin & 0xffffffffu;
-        return true;
-    }
-    if (c->cr4 & CR4_PAE) {
-        bool lma = c->efer & EFER_LMA;
-        int top = lma ? 3 : 2;
-        uint64_t e;
-        uint64_t table = lma ? c->cr3 & frame : c->cr3 & 0xffffffe0u;
-        if (!lma) {
-            lin &= 0xffffffffu;
-            if (!ram_read(c, table + 8 * ((lin >> 30) & 3), &e, 8) || !(e & 1))
-                return false;
-            table = e & frame;
-            top = 1;
-        }
-        for (int level = top; level >= 0; level--) {
-            if (!ram_read(c, table + 8 * ((lin >> (12 + 9 * level)) & 511), &e, 8) || !(e & 1))
-                return false;
-            if (level > 0 && level < 3 && (e & 0x80)) {
-                uint64_t size = 1ull << (12 + 9 * level);
-                *pa = (e & frame & ~(size - 1)) | (lin & (size - 1));
-                return true;
-            }
-            table = e & frame;
-        }
-        *pa = table | (lin & 0xfff);
-        return true;
-    }
-    lin &= 0xffffffffu;
-    uint32_t pde, pte;
-    if (!ram_read(c, (c->cr3 & 0xfffff000u) + 4 * (lin >> 22), &pde, 4) || !(pde & 1))
-        return false;
-    if ((pde & 0x80) && (c->cr4 & CR4_PSE)) {
-        *pa = (pde & 0xffc00000u) | (lin & 0x3fffff);
-        return true;
-    }
-    if (!ram_read(c, (pde & 0xfffff000u) + 4 * ((lin >> 12) & 1023), &pte, 4) || !(pte & 1))
-        return false;
-    *pa = (pte & 0xfffff000u) | (lin & 0xfff);
-    return true;
-}
-
+/* The guest's RAM as KVM left it, read through its final page tables
+ * (rck_read_linear, kend.c). */
 static int rd_mem(void *ctx, uint64_t linear, void *buf, size_t len)
 {
     const kvm_ctx *c = ctx;
-    uint8_t *out = buf;
-    while (len) {
-        uint64_t pa;
-        size_t chunk = 0x1000 - (linear & 0xfff);
-        if (chunk > len)
-            chunk = len;
-        if (!c->ram || !translate(c, linear, &pa) || !ram_read(c, pa, out, chunk))
-            return -1;
-        out += chunk;
-        linear += chunk;
-        len -= chunk;
-    }
-    return 0;
+    rck_ram_image m = { c->ram, RAM, c->cr0, c->cr3, c->cr4, c->efer };
+    return rck_read_linear(&m, linear, buf, len, false);
 }
 
 static int rd_msr(void *ctx, uint32_t index, uint64_t *value)

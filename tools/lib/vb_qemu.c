@@ -54,10 +54,6 @@
 #define RAM RCK_VEC_RAM
 #define PC_HOLE_LO 0xa0000ull
 #define PC_HOLE_HI 0x100000ull
-#define EFER_LMA (1ull << 10)
-#define CR0_PG (1ull << 31)
-#define CR4_PSE (1ull << 4)
-#define CR4_PAE (1ull << 5)
 #define MSR_EFER 0xc0000080u
 #define MSR_FS_BASE 0xc0000100u
 #define MSR_GS_BASE 0xc0000101u
@@ -402,85 +398,13 @@ static int parse_regs(const rcv_vector *v, const char *s, rcv_result *r, qemu_ct
 
 /* ------------------------------------------------------------------ memory */
 
-static uint64_t ram64(const qemu_ctx *c, uint64_t pa, bool *ok)
-{
-    if (pa + 8 > RAM) {
-        *ok = false;
-        return 0;
-    }
-    uint64_t v;
-    memcpy(&v, c->ram + pa, 8);
-    return v;
-}
-
-/* Linear -> physical through the final paging structures (SDM Vol. 3A
- * 4.3 32-bit paging, 4 KiB and, with CR4.PSE, 4 MiB pages; 4.5 4-level
- * paging with 4 KiB, 2 MiB and 1 GiB pages). Presence only: the judge reads
- * what is there, it does not check permissions. */
-static bool translate(const qemu_ctx *c, uint64_t lin, uint64_t *pa)
-{
-    bool ok = true;
-    if (!(c->cr0 & CR0_PG)) {
-        *pa = lin & 0xffffffffu;
-        return true;
-    }
-    if (c->efer & EFER_LMA) {
-        uint64_t e = c->cr3 & 0x000ffffffffff000ull;
-        for (int level = 3; level >= 0; level--) {
-            e = ram64(c, (e & 0x000ffffffffff000ull) + 8 * ((lin >> (12 + 9 * level)) & 511), &ok);
-            if (!ok || !(e & 1))
-                return false;
-            if (level > 0 && level < 3 && (e & 0x80)) {
-                uint64_t size = 1ull << (12 + 9 * level);
-                *pa = (e & 0x000fffffffffe000ull & ~(size - 1)) | (lin & (size - 1));
-                return true;
-            }
-        }
-        *pa = (e & 0x000ffffffffff000ull) | (lin & 0xfff);
-        return true;
-    }
-    if (c->cr4 & CR4_PAE)
-        return false; /* PAE paging: not a mode the kernel enters */
-    lin &= 0xffffffffu;
-    uint32_t pde, pte;
-    uint64_t a = (c->cr3 & 0xfffff000u) + 4 * (lin >> 22);
-    if (a + 4 > RAM)
-        return false;
-    memcpy(&pde, c->ram + a, 4);
-    if (!(pde & 1))
-        return false;
-    if ((pde & 0x80) && (c->cr4 & CR4_PSE)) {
-        *pa = (pde & 0xffc00000u) | (lin & 0x3fffff);
-        return true;
-    }
-    a = (pde & 0xfffff000u) + 4 * ((lin >> 12) & 1023);
-    if (a + 4 > RAM)
-        return false;
-    memcpy(&pte, c->ram + a, 4);
-    if (!(pte & 1))
-        return false;
-    *pa = (pte & 0xfffff000u) | (lin & 0xfff);
-    return true;
-}
-
+/* The final memory as QEMU left it (pmemsave), read through its final page
+ * tables (rck_read_linear, kend.c); the PC hole is not judged. */
 static int rd_mem(void *ctx, uint64_t linear, void *buf, size_t len)
 {
     const qemu_ctx *c = ctx;
-    uint8_t *out = buf;
-    while (len) {
-        uint64_t pa;
-        size_t chunk = 0x1000 - (linear & 0xfff);
-        if (chunk > len)
-            chunk = len;
-        if (!c->ram || !translate(c, linear, &pa) || pa + chunk > RAM ||
-            (pa < PC_HOLE_HI && pa + chunk > PC_HOLE_LO))
-            return -1;
-        memcpy(out, c->ram + pa, chunk);
-        out += chunk;
-        linear += chunk;
-        len -= chunk;
-    }
-    return 0;
+    rck_ram_image m = { c->ram, RAM, c->cr0, c->cr3, c->cr4, c->efer };
+    return rck_read_linear(&m, linear, buf, len, true);
 }
 
 static int rd_msr(void *ctx, uint32_t index, uint64_t *value)
