@@ -32,6 +32,7 @@
 #include "lib/vbackend.h"
 #include "lib/vb_bochs.h"
 #include "lib/vb_kvm.h"
+#include "lib/vexpect.h"
 #include "lib/vb_qemu.h"
 #include "lib/vector.h"
 
@@ -749,50 +750,6 @@ static const char *const gpr64_names[16] = { "rax", "rcx", "rdx", "rbx", "rsp", 
 static const char *const gpr32_names[8] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi",
                                             "edi" };
 
-static void add_hex(cJSON *o, const char *name, uint64_t v)
-{
-    char b[24];
-    snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
-    cJSON_AddStringToObject(o, name, b);
-}
-
-/* The memory a run changed: byte runs where the final image differs from
- * the initial one (runs closer than 8 bytes merge). At most 16 runs of at
- * most 256 bytes; -1 if more changed. */
-static int changed_mem(const rcv_backend *b, const rcv_result *r, rc_cpu *init, cJSON *arr)
-{
-    static uint8_t page[4096];
-    const uint8_t *ram = rc_ram_ptr(init, 0, RCM_RAM_SIZE);
-    unsigned runs = 0;
-    (void)b;
-    for (uint64_t pa = 0x1000; pa < RCM_RAM_SIZE; pa += sizeof page) {
-        if (r->read_mem(r->ctx, pa, page, sizeof page) || !memcmp(page, ram + pa, sizeof page))
-            continue;
-        for (size_t i = 0; i < sizeof page; i++) {
-            if (page[i] == ram[pa + i])
-                continue;
-            size_t end = i + 1, last = i;
-            while (end < sizeof page && end - last <= 8) {
-                if (page[end] != ram[pa + end])
-                    last = end;
-                end++;
-            }
-            size_t len = last - i + 1;
-            if (++runs > 16 || len > 256)
-                return -1;
-            char hex[520];
-            for (size_t k = 0; k < len; k++)
-                snprintf(hex + 2 * k, 3, "%02x", page[i + k]);
-            cJSON *m = cJSON_CreateObject();
-            add_hex(m, "addr", pa + i);
-            cJSON_AddStringToObject(m, "bytes", hex);
-            cJSON_AddItemToArray(arr, m);
-            i = last;
-        }
-    }
-    return 0;
-}
-
 static cJSON *expect_from(const rcv_backend *b, const rcv_vector *v, rcv_result *r, char *why,
                           size_t n)
 {
@@ -814,12 +771,12 @@ static cJSON *expect_from(const rcv_backend *b, const rcv_vector *v, rcv_result 
         if (!wide)
             before &= 0xffffffffu;
         if (r->reg[i] != before)
-            add_hex(regs, wide ? gpr64_names[i] : gpr32_names[i], r->reg[i]);
+            rcv_add_hex(regs, wide ? gpr64_names[i] : gpr32_names[i], r->reg[i]);
     }
-    add_hex(regs, wide ? "rip" : "eip", r->reg[RC_REG_RIP]);
-    add_hex(regs, wide ? "rflags" : "eflags", r->reg[RC_REG_RFLAGS]);
+    rcv_add_hex(regs, wide ? "rip" : "eip", r->reg[RC_REG_RIP]);
+    rcv_add_hex(regs, wide ? "rflags" : "eflags", r->reg[RC_REG_RFLAGS]);
     cJSON *mem = cJSON_CreateArray();
-    if (changed_mem(b, r, init, mem)) {
+    if (rcv_changed_mem(r, rc_ram_ptr(init, 0, RCM_RAM_SIZE), 0, mem)) {
         snprintf(why, n, "the run changed more memory than a vector records (16 runs of 256 "
                  "bytes)");
         cJSON_Delete(mem);
@@ -854,13 +811,13 @@ static cJSON *expect_from_native(const rcv_backend *b, const rcv_vector *v, cons
     else if (r->end == RCV_END_EXCEPTION)
         cJSON_AddStringToObject(e, "error_code", "none");
     if (r->reg_valid & (1ull << RC_REG_CR2))
-        add_hex(e, "cr2", r->reg[RC_REG_CR2]);
+        rcv_add_hex(e, "cr2", r->reg[RC_REG_CR2]);
     cJSON *fr = cJSON_AddObjectToObject(e, "frame");
-    add_hex(fr, "rip", r->frame_rip);
-    add_hex(fr, "cs", r->frame_cs);
-    add_hex(fr, "rflags", r->frame_rflags);
-    add_hex(fr, "rsp", r->frame_rsp);
-    add_hex(fr, "ss", r->frame_ss);
+    rcv_add_hex(fr, "rip", r->frame_rip);
+    rcv_add_hex(fr, "cs", r->frame_cs);
+    rcv_add_hex(fr, "rflags", r->frame_rflags);
+    rcv_add_hex(fr, "rsp", r->frame_rsp);
+    rcv_add_hex(fr, "ss", r->frame_ss);
     cJSON *regs = cJSON_CreateObject();
     bool wide = v->m.mode == RCM_LONG;
     for (unsigned i = 0; i < 16; i++) {
@@ -869,9 +826,9 @@ static cJSON *expect_from_native(const rcv_backend *b, const rcv_vector *v, cons
         if (i == RC_REG_RSP || !(r->reg_valid & (1ull << i)) || r->reg[i] == before)
             continue;
         if (!wide && i < 8 && !(r->reg[i] >> 32))
-            add_hex(regs, gpr32_names[i], r->reg[i]);
+            rcv_add_hex(regs, gpr32_names[i], r->reg[i]);
         else
-            add_hex(regs, gpr64_names[i], r->reg[i]);
+            rcv_add_hex(regs, gpr64_names[i], r->reg[i]);
     }
     if (cJSON_GetArraySize(regs))
         cJSON_AddItemToObject(e, "regs", regs);
@@ -879,7 +836,7 @@ static cJSON *expect_from_native(const rcv_backend *b, const rcv_vector *v, cons
         cJSON_Delete(regs);
     /* The user memory the code changed (the judge reads back what it mapped). */
     cJSON *mem = cJSON_CreateArray();
-    if (r->read_mem && changed_mem(b, r, init, mem)) {
+    if (r->read_mem && rcv_changed_mem(r, rc_ram_ptr(init, 0, RCM_RAM_SIZE), 0, mem)) {
         snprintf(why, n, "the run changed more memory than a vector records (16 runs of 256 "
                  "bytes)");
         cJSON_Delete(mem);

@@ -23,23 +23,22 @@
 #define MAX_RUNS 16u
 #define MAX_RUN_BYTES 256u
 
-static void add_hex(cJSON *o, const char *name, uint64_t v)
+void rcv_add_hex(cJSON *o, const char *name, uint64_t v)
 {
     char b[24];
     snprintf(b, sizeof b, "0x%llx", (unsigned long long)v);
     cJSON_AddStringToObject(o, name, b);
 }
 
-/* The memory the run changed, as byte runs (runs closer than 8 bytes merge;
- * at most 16 runs of 256 bytes, else -1); linear = physical under the
- * standard identity map. */
-static int changed_mem(const rcv_result *r, const uint8_t *init, bool skip_pc_hole, cJSON *arr)
+int rcv_changed_mem(const rcv_result *r, const uint8_t *init, unsigned skip, cJSON *arr)
 {
+    bool skip_pt = skip & RCV_MEM_SKIP_PT_AREA, skip_pc_hole = skip & RCV_MEM_SKIP_PC_HOLE;
     static uint8_t page[4096];
     unsigned runs = 0;
     for (uint64_t pa = 0x1000; pa < RCM_RAM_SIZE; pa += sizeof page) {
         if ((skip_pc_hole && pa >= PC_HOLE_LO && pa < PC_HOLE_HI) ||
-            (pa >= PT_AREA_LO && pa < PT_AREA_HI) || r->read_mem(r->ctx, pa, page, sizeof page) ||
+            (skip_pt && pa >= PT_AREA_LO && pa < PT_AREA_HI) ||
+            r->read_mem(r->ctx, pa, page, sizeof page) ||
             !memcmp(page, init + pa, sizeof page))
             continue;
         for (size_t i = 0; i < sizeof page; i++) {
@@ -56,7 +55,7 @@ static int changed_mem(const rcv_result *r, const uint8_t *init, bool skip_pc_ho
             for (size_t k = 0; k < len; k++)
                 snprintf(hex + 2 * k, 3, "%02x", page[i + k]);
             cJSON *m = cJSON_CreateObject();
-            add_hex(m, "addr", pa + i);
+            rcv_add_hex(m, "addr", pa + i);
             cJSON_AddStringToObject(m, "bytes", hex);
             cJSON_AddItemToArray(arr, m);
             i = last;
@@ -75,7 +74,7 @@ static void add_frame(cJSON *e, const rcv_result *r)
     cJSON *fr = cJSON_AddObjectToObject(e, "frame");
     for (unsigned k = 0; k < 5; k++)
         if (r->frame_mask & bits[k])
-            add_hex(fr, names[k], vals[k]);
+            rcv_add_hex(fr, names[k], vals[k]);
 }
 
 /* The GPRs that changed (and RSP always), RIP, RFLAGS of a HLT end, CS/SS
@@ -92,15 +91,15 @@ static void add_state(cJSON *e, const rcv_result *r, rc_cpu *init, bool wide)
         rc_get_reg(init, (rc_reg)i, &before);
         uint64_t now = r->reg[i] & mask;
         if ((r->reg_valid >> i & 1) && (i == RC_REG_RSP || now != (before & mask)))
-            add_hex(regs, wide ? n64[i] : n32[i], now);
+            rcv_add_hex(regs, wide ? n64[i] : n32[i], now);
     }
     if (r->reg_valid >> RC_REG_RIP & 1)
-        add_hex(regs, wide ? "rip" : "eip", r->reg[RC_REG_RIP] & mask);
+        rcv_add_hex(regs, wide ? "rip" : "eip", r->reg[RC_REG_RIP] & mask);
     if (r->end == RCV_END_HLT)
-        add_hex(regs, wide ? "rflags" : "eflags", r->reg[RC_REG_RFLAGS]);
+        rcv_add_hex(regs, wide ? "rflags" : "eflags", r->reg[RC_REG_RFLAGS]);
     cJSON *segs = cJSON_AddObjectToObject(e, "segs");
-    add_hex(segs, "cs", r->seg[RC_SEG_CS].selector);
-    add_hex(segs, "ss", r->seg[RC_SEG_SS].selector);
+    rcv_add_hex(segs, "cs", r->seg[RC_SEG_CS].selector);
+    rcv_add_hex(segs, "ss", r->seg[RC_SEG_SS].selector);
     cJSON_AddNumberToObject(e, "cpl", (double)r->reg[RC_REG_CPL]);
 }
 
@@ -119,14 +118,15 @@ cJSON *rcv_judge_expect(const rcv_vector *v, const rcv_result *r, const rcv_expe
         else if (r->end == RCV_END_EXCEPTION)
             cJSON_AddStringToObject(e, "error_code", "none");
         if (r->vector == RC_EXC_PF && r->end == RCV_END_EXCEPTION)
-            add_hex(e, "cr2", r->reg[RC_REG_CR2]);
+            rcv_add_hex(e, "cr2", r->reg[RC_REG_CR2]);
         add_frame(e, r);
     }
     if (r->end != RCV_END_SHUTDOWN) {
         add_state(e, r, init, o->wide);
         if (o->with_mem && r->read_mem) {
             cJSON *mem = cJSON_CreateArray();
-            if (changed_mem(r, rc_ram_ptr(init, 0, RCM_RAM_SIZE), o->skip_pc_hole, mem)) {
+            unsigned skip = RCV_MEM_SKIP_PT_AREA | (o->skip_pc_hole ? RCV_MEM_SKIP_PC_HOLE : 0);
+            if (rcv_changed_mem(r, rc_ram_ptr(init, 0, RCM_RAM_SIZE), skip, mem)) {
                 snprintf(why, n, "the run changed more memory than a vector records (%u runs of "
                          "%u bytes)", MAX_RUNS, MAX_RUN_BYTES);
                 cJSON_Delete(mem);
