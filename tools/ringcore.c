@@ -418,8 +418,9 @@ enum {
 
 static const char vectors_usage[] =
     "usage: ringcore vectors run [--json] [--verbose] [--name SUBSTR] PATH...\n"
-    "       ringcore vectors record --oracle unicorn|native|qemu|bochs|kvm PATH...\n"
-    "       ringcore vectors check --oracle unicorn|native|qemu|bochs|kvm [--verbose] [--cpl N] PATH...\n"
+    "       ringcore vectors record --oracle ORACLE [--cpl N] PATH...\n"
+    "       ringcore vectors check --oracle ORACLE [--verbose] [--cpl N] PATH...\n"
+    "         (ORACLE: unicorn, native, qemu, bochs or kvm)\n"
     "       ringcore vectors image --name NAME FILE OUT.img\n"
     "\n"
     "Runs every test vector (docs/vectors.md) found in PATH (files, or directories\n"
