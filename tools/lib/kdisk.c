@@ -134,6 +134,19 @@ size_t rck_vector_disk(const rcv_vector *v, const char *out, char *err, size_t n
     return size;
 }
 
+void rck_program_version(const char *command, const char *format, int *major, int *minor)
+{
+    *major = *minor = 0;
+    FILE *p = popen(command, "r");
+    if (!p)
+        return;
+    char line[256];
+    while (fgets(line, sizeof line, p))
+        if (sscanf(line, format, major, minor) == 2)
+            break;
+    pclose(p);
+}
+
 double rck_now_s(void)
 {
     struct timespec t;

@@ -103,6 +103,11 @@ int rck_judge_halt(const rck_end_view *w, rcv_result *r, char *err, size_t n);
  * of 'judge' ("qemu", "bochs"). kend.c */
 const char *rck_kernel_refuses(const rcv_vector *v, const char *judge);
 
+/* The major.minor version an emulator prints: runs 'command' and scans its
+ * output lines with 'format' (two %d conversions); 0.0 if it cannot be run
+ * (the judges then say the emulator is not installed). kdisk.c */
+void rck_program_version(const char *command, const char *format, int *major, int *minor);
+
 /* A monotonic clock in seconds, and a sleep, for the judges' time-outs. */
 double rck_now_s(void);
 void rck_sleep_ms(unsigned ms);

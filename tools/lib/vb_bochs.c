@@ -96,15 +96,8 @@ static const char *version(void)
     static char ver[32];
     if (ver[0])
         return ver;
-    int major = 0, minor = 0;
-    FILE *p = popen(BOCHS_BIN " -help cpu 2>&1", "r");
-    if (p) {
-        char line[256];
-        while (fgets(line, sizeof line, p))
-            if (sscanf(line, " Bochs x86 Emulator %d.%d", &major, &minor) == 2)
-                break;
-        pclose(p);
-    }
+    int major, minor;
+    rck_program_version(BOCHS_BIN " -help cpu 2>&1", " Bochs x86 Emulator %d.%d", &major, &minor);
     snprintf(ver, sizeof ver, "bochs-%d.%d", major, minor);
     return ver;
 }

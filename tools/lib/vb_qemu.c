@@ -74,15 +74,9 @@ static const char *source(void)
     static char name[64];
     if (name[0])
         return name;
-    int major = 0, minor = 0;
-    FILE *p = popen(QEMU_BIN " --version 2>/dev/null", "r");
-    if (p) {
-        char line[256];
-        while (fgets(line, sizeof line, p))
-            if (sscanf(line, "QEMU emulator version %d.%d", &major, &minor) == 2)
-                break;
-        pclose(p);
-    }
+    int major, minor;
+    rck_program_version(QEMU_BIN " --version 2>/dev/null", "QEMU emulator version %d.%d", &major,
+                        &minor);
     snprintf(name, sizeof name, "qemu-%d.%d:" QEMU_MODEL, major, minor);
     return name;
 }
