@@ -235,3 +235,56 @@ const char *rck_extract(const char *dir, const char *file, const char *name, cha
     cJSON_Delete(root);
     return path;
 }
+
+static const char *item_str(const cJSON *o, const char *name)
+{
+    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, name);
+    ck_assert_msg(cJSON_IsString(x), "no string %s in the recording", name);
+    return x->valuestring;
+}
+
+/* By hand (SDM Vol. 3A 6.14.2, 6.14.4; docs/standard-machine.md): #BP is a
+ * trap, frame RIP = 0x400006 (after the CC), CS 0x33, RFLAGS 0x2, RSP
+ * 0x410000, SS 0x2b; the stack switches to RSP0 = 0x110000, five 8-byte
+ * slots: RSP 0x10ffd8; RIP = 0x4000 + 16 x 3 = 0x4030; CPL 0. */
+cJSON *rck_record_int3_long(const char *oracle, const char *disk, const char *dir)
+{
+    char path[512], args[700], *out;
+    double s;
+    snprintf(path, sizeof path, "%s/rec.json", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("[{\"name\": \"rec-int3-long-cpl3\", \"mode\": \"long\", \"cpl\": 3, "
+          "\"code\": \"b805000000cc\"}]\n", f);
+    fclose(f);
+    snprintf(args, sizeof args, "vectors record --oracle %s '%s'", oracle, path);
+    int st = rck_cli(NULL, disk, args, &out, &s);
+    printf("%s record rec-int3-long-cpl3 %.2f s\n%s", oracle, s, out);
+    ck_assert_msg(st == 0 && strstr(out, "1 expectations written"), "%s", out);
+    free(out);
+    char *text = rck_read_file(path, NULL);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    ck_assert_ptr_nonnull(root);
+    cJSON *e = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(root, 0), "expect");
+    ck_assert_ptr_nonnull(e);
+    cJSON *fr = cJSON_GetObjectItemCaseSensitive(e, "frame");
+    cJSON *regs = cJSON_GetObjectItemCaseSensitive(e, "regs");
+    ck_assert_str_eq(item_str(e, "end"), "exception");
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(e, "vector")->valueint, 3);
+    ck_assert_str_eq(item_str(fr, "rip"), "0x400006");
+    ck_assert_str_eq(item_str(fr, "cs"), "0x33");
+    ck_assert_str_eq(item_str(fr, "rflags"), "0x2");
+    ck_assert_str_eq(item_str(fr, "rsp"), "0x410000");
+    ck_assert_str_eq(item_str(fr, "ss"), "0x2b");
+    ck_assert_str_eq(item_str(regs, "rax"), "0x5");
+    ck_assert_str_eq(item_str(regs, "rsp"), "0x10ffd8");
+    ck_assert_str_eq(item_str(regs, "rip"), "0x4030");
+    ck_assert_int_eq(cJSON_GetObjectItemCaseSensitive(e, "cpl")->valueint, 0);
+    /* The recording agrees with a second run. */
+    snprintf(args, sizeof args, "vectors check --oracle %s '%s'", oracle, path);
+    st = rck_cli(NULL, disk, args, &out, &s);
+    ck_assert_msg(st == 0 && strstr(out, "1 agree"), "%s", out);
+    free(out);
+    return root;
+}

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 /* The header sector (LBA 1), as tests/kernel/layout.inc lays it out. */
 #define RCK_SECTOR 512u
 #define RCK_HEADER_LBA 1u
@@ -66,5 +68,13 @@ int rck_cli(const char *env, const char *disk, const char *args, char **out, dou
  * returns `path`. Check assertions fail the calling test on error. */
 const char *rck_extract(const char *dir, const char *file, const char *name, char *path,
                         size_t n);
+
+/* `vectors record --oracle ORACLE` of a vector written without expectation:
+ * INT3 at CPL 3 in long mode after MOV EAX, 5 (b8 05 00 00 00 cc), then
+ * the recorded expectation checked field by field against the hand
+ * derivation (in kernel_boot.c), then `check` of the recording on a second
+ * run. Returns the parsed file (the caller checks the judge's own fields
+ * and frees it). */
+cJSON *rck_record_int3_long(const char *oracle, const char *disk, const char *dir);
 
 #endif
