@@ -86,21 +86,13 @@ START_TEST(corpus_sample_agrees)
     if (!can_run("corpus_sample_agrees"))
         return;
     double total = 0;
-    for (size_t i = 0; i < sizeof sample / sizeof sample[0]; i++) {
-        char file[512], path[512], args[700], *out;
-        double s;
+    size_t n = sizeof sample / sizeof sample[0];
+    for (size_t i = 0; i < n; i++) {
+        char file[512];
         snprintf(file, sizeof file, "%s%s", VEC, sample[i].file);
-        rck_extract(g_dir, file, sample[i].name, path, sizeof path);
-        snprintf(args, sizeof args, "vectors check --oracle qemu --verbose '%s'", path);
-        int st = rck_cli(NULL, DISK, args, &out, &s);
-        total += s;
-        printf("qemu check %-32s %-44s %.2f s\n", sample[i].name, sample[i].what, s);
-        ck_assert_msg(st == 0 && strstr(out, "AGREE ") && strstr(out, "1 agree"),
-                      "%s: exit %d:\n%s", sample[i].name, st, out);
-        free(out);
+        total += rck_check_one_agrees("qemu", DISK, g_dir, file, sample[i].name, sample[i].what);
     }
-    printf("qemu check: %zu corpus vectors, %.2f s per vector\n",
-           sizeof sample / sizeof sample[0], total / (sizeof sample / sizeof sample[0]));
+    printf("qemu check: %zu corpus vectors, %.2f s per vector\n", n, total / n);
 }
 END_TEST
 
@@ -179,26 +171,7 @@ START_TEST(wrong_field_disagrees)
 {
     if (!can_run("wrong_field_disagrees"))
         return;
-    char path[512], args[700], *out;
-    double s;
-    rck_extract(g_dir, VEC "ring0/delivery.json", "int40-dpl3-trapgate-cpl3-long", path,
-                sizeof path);
-    char *text = rck_read_file(path, NULL);
-    ck_assert_ptr_nonnull(text);
-    char *at = strstr(text, "\"rsp\":\t\"0x410000\"");
-    ck_assert_msg(at != NULL, "frame rsp not found in %s", text);
-    memcpy(strstr(at, "0x410000"), "0x410008", 8);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    free(text);
-    snprintf(args, sizeof args, "vectors check --oracle qemu '%s'", path);
-    int st = rck_cli(NULL, DISK, args, &out, &s);
-    printf("qemu check (frame.rsp made wrong) %.2f s\n%s", s, out);
-    ck_assert_int_eq(st, 3);
-    ck_assert_msg(strstr(out, "expect.frame.rsp: expected 0x410008, got 0x410000") &&
-                  !strstr(out, "expect.frame.rip"), "%s", out);
+    char *out = rck_wrong_frame_rsp_disagrees("qemu", DISK, g_dir, VEC);
     free(out);
 }
 END_TEST

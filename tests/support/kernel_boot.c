@@ -288,3 +288,44 @@ cJSON *rck_record_int3_long(const char *oracle, const char *disk, const char *di
     free(out);
     return root;
 }
+
+double rck_check_one_agrees(const char *oracle, const char *disk, const char *dir,
+                            const char *file, const char *name, const char *what)
+{
+    char path[512], args[700], *out;
+    double s;
+    rck_extract(dir, file, name, path, sizeof path);
+    snprintf(args, sizeof args, "vectors check --oracle %s --verbose '%s'", oracle, path);
+    int st = rck_cli(NULL, disk, args, &out, &s);
+    printf("%s check %-32s %-44s %.2f s\n", oracle, name, what, s);
+    ck_assert_msg(st == 0 && strstr(out, "AGREE ") && strstr(out, "1 agree"), "%s: exit %d:\n%s",
+                  name, st, out);
+    free(out);
+    return s;
+}
+
+char *rck_wrong_frame_rsp_disagrees(const char *oracle, const char *disk, const char *dir,
+                                    const char *vec_dir)
+{
+    char file[512], path[512], args[700], *out;
+    double s;
+    snprintf(file, sizeof file, "%sring0/delivery.json", vec_dir);
+    rck_extract(dir, file, "int40-dpl3-trapgate-cpl3-long", path, sizeof path);
+    char *text = rck_read_file(path, NULL);
+    ck_assert_ptr_nonnull(text);
+    char *at = strstr(text, "\"rsp\":\t\"0x410000\"");
+    ck_assert_msg(at != NULL, "frame rsp not found in %s", text);
+    memcpy(strstr(at, "0x410000"), "0x410008", 8);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    free(text);
+    snprintf(args, sizeof args, "vectors check --oracle %s '%s'", oracle, path);
+    int st = rck_cli(NULL, disk, args, &out, &s);
+    printf("%s check (frame.rsp made wrong) %.2f s\n%s", oracle, s, out);
+    ck_assert_int_eq(st, 3);
+    ck_assert_msg(strstr(out, "expect.frame.rsp: expected 0x410008, got 0x410000") &&
+                  !strstr(out, "expect.frame.rip"), "%s", out);
+    return out;
+}

@@ -69,6 +69,19 @@ int rck_cli(const char *env, const char *disk, const char *args, char **out, dou
 const char *rck_extract(const char *dir, const char *file, const char *name, char *path,
                         size_t n);
 
+/* `vectors check --oracle ORACLE --verbose` of the one vector `name` of
+ * corpus file `file` (extracted under `dir`): it must agree. Prints a line
+ * with `what` and the time; returns the seconds. */
+double rck_check_one_agrees(const char *oracle, const char *disk, const char *dir,
+                            const char *file, const char *name, const char *what);
+
+/* A wrong expectation must fail: the hand-derived frame RSP (0x410000) of
+ * ring0/delivery.json's int40-dpl3-trapgate-cpl3-long (a CPL-3 -> ring-0
+ * trap gate) replaced by 0x410008; `check --oracle ORACLE` must exit 3 and
+ * name that field and no other frame field. Returns its output (malloc'd). */
+char *rck_wrong_frame_rsp_disagrees(const char *oracle, const char *disk, const char *dir,
+                                    const char *vec_dir);
+
 /* `vectors record --oracle ORACLE` of a vector written without expectation:
  * INT3 at CPL 3 in long mode after MOV EAX, 5 (b8 05 00 00 00 cc), then
  * the recorded expectation checked field by field against the hand
