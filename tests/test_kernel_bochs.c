@@ -92,32 +92,10 @@ START_TEST(ring0_agrees)
 END_TEST
 
 /* ---------------------------------------------------------------- corpus sample */
-static const struct { const char *file, *name, *what; } sample[] = {
-    { "docs/kernel.json", "add-push-pop-hlt-long-cpl0", "CPL-0 HLT, long" },
-    { "docs/kernel.json", "shl-hlt-prot32-cpl0-amd", "CPL-0 HLT, prot32, AMD (ryzen)" },
-    { "exceptions/basic.json", "hlt-cpl3-long", "CPL 3 -> #GP(0) at ring 0, long" },
-    { "exceptions/basic.json", "hlt-cpl3-prot32", "CPL 3 -> #GP(0) at ring 0, prot32" },
-    { "exceptions/basic.json", "hlt-cpl1-prot32", "CPL 1 -> #GP(0) at ring 0, prot32" },
-    { "exceptions/basic.json", "int3-cpl3-compat", "CPL 3 #BP, compat" },
-    { "exceptions/basic.json", "int3-cpl0-long", "CPL 0 #BP, no ring change, long" },
-    { "exceptions/basic.json", "int80-cpl3-long", "INT 0x80 through the DPL-3 gate, long" },
-    { "exceptions/basic.json", "int80-cpl3-prot32", "INT 0x80 through the DPL-3 gate, prot32" },
-    { "pf/basic.json", "pf-write-ro-user-cpl3-long", "#PF, CPL 3, long (frame RF = 1)" },
-    { "pf/basic.json", "pf-read-page0-cpl0-prot32", "#PF, CPL 0, prot32" },
-};
-
 START_TEST(corpus_sample_agrees)
 {
-    if (!can_run("corpus_sample_agrees"))
-        return;
-    double total = 0;
-    size_t n = sizeof sample / sizeof sample[0];
-    for (size_t i = 0; i < n; i++) {
-        char file[512];
-        snprintf(file, sizeof file, "%s%s", VEC, sample[i].file);
-        total += rck_check_one_agrees("bochs", DISK, g_dir, file, sample[i].name, sample[i].what);
-    }
-    printf("bochs check: %zu corpus vectors, %.2f s per vector\n", n, total / n);
+    if (can_run("corpus_sample_agrees"))
+        rck_check_corpus_sample("bochs", DISK, g_dir, VEC);
 }
 END_TEST
 

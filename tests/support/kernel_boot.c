@@ -329,3 +329,32 @@ char *rck_wrong_frame_rsp_disagrees(const char *oracle, const char *disk, const 
                   !strstr(out, "expect.frame.rip"), "%s", out);
     return out;
 }
+
+/* A sample across modes, CPLs, ends and both vendors. */
+static const struct { const char *file, *name, *what; } corpus_sample[] = {
+    { "docs/kernel.json", "add-push-pop-hlt-long-cpl0", "CPL-0 HLT, long" },
+    { "docs/kernel.json", "shl-hlt-prot32-cpl0-amd", "CPL-0 HLT, prot32, AMD (ryzen)" },
+    { "exceptions/basic.json", "hlt-cpl3-long", "CPL 3 -> #GP(0) at ring 0, long" },
+    { "exceptions/basic.json", "hlt-cpl3-prot32", "CPL 3 -> #GP(0) at ring 0, prot32" },
+    { "exceptions/basic.json", "hlt-cpl1-prot32", "CPL 1 -> #GP(0) at ring 0, prot32" },
+    { "exceptions/basic.json", "int3-cpl3-compat", "CPL 3 #BP, compat" },
+    { "exceptions/basic.json", "int3-cpl0-long", "CPL 0 #BP, no ring change, long" },
+    { "exceptions/basic.json", "int80-cpl3-long", "INT 0x80 through the DPL-3 gate, long" },
+    { "exceptions/basic.json", "int80-cpl3-prot32", "INT 0x80 through the DPL-3 gate, prot32" },
+    { "pf/basic.json", "pf-write-ro-user-cpl3-long", "#PF, CPL 3, long (frame RF = 1)" },
+    { "pf/basic.json", "pf-read-page0-cpl0-prot32", "#PF, CPL 0, prot32" },
+};
+
+void rck_check_corpus_sample(const char *oracle, const char *disk, const char *dir,
+                             const char *vec_dir)
+{
+    double total = 0;
+    size_t n = sizeof corpus_sample / sizeof corpus_sample[0];
+    for (size_t i = 0; i < n; i++) {
+        char file[512];
+        snprintf(file, sizeof file, "%s%s", vec_dir, corpus_sample[i].file);
+        total += rck_check_one_agrees(oracle, disk, dir, file, corpus_sample[i].name,
+                                      corpus_sample[i].what);
+    }
+    printf("%s check: %zu corpus vectors, %.2f s per vector\n", oracle, n, total / n);
+}

@@ -75,6 +75,11 @@ const char *rck_extract(const char *dir, const char *file, const char *name, cha
 double rck_check_one_agrees(const char *oracle, const char *disk, const char *dir,
                             const char *file, const char *name, const char *what);
 
+/* The corpus sample both emulator suites check: every vector of it, one
+ * run each, must agree (rck_check_one_agrees); prints the time per vector. */
+void rck_check_corpus_sample(const char *oracle, const char *disk, const char *dir,
+                             const char *vec_dir);
+
 /* A wrong expectation must fail: the hand-derived frame RSP (0x410000) of
  * ring0/delivery.json's int40-dpl3-trapgate-cpl3-long (a CPL-3 -> ring-0
  * trap gate) replaced by 0x410008; `check --oracle ORACLE` must exit 3 and
